@@ -1,0 +1,1 @@
+"""Hardware specs, compressed formats and cost simulators (no torch, no planner)."""
