@@ -3,7 +3,7 @@
 It is the cycle-level pipeline with expected values: bytes from the format's size formula, read cycles from the
 number of bursts times the memory's streaming cost per burst (for DRAM measured once per spec by the cycle-level
 model on a sequential stream, since row misses and refresh make it data-dependent), decode and MAC cycles from the
-spec's rates.  With DMA staging a layer costs the slowest of its three stages; with direct reads their sum.
+spec's rates.  The three stages run through the same double-buffered tile recurrence as the simulator, on equal tiles.
 ``tests/simulators/test_analytic.py`` checks it against :func:`simulators.engine.simulate`.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .engine import decode_cycles
+from .engine import _pipeline, decode_cycles
 from .memory import read_completion_s
 from .spec import HardwareSpec
 
@@ -61,9 +61,10 @@ def stream_cost(spec: HardwareSpec) -> StreamCost:
     return _stream_cost(mem, spec.clock_hz, int(spec.weights.tile_bytes // (2 * mem.burst_bytes)))
 
 
-def layer_cost(rows: int, cols: int, density, format_name: str, spec: HardwareSpec, batch: int | None = None,
-               first: bool = False) -> dict[str, np.ndarray]:
-    """Expected bytes and cycles of one layer; ``density`` may be an array.  ``first``: pay the stream start-up."""
+def layer_stages(rows: int, cols: int, density, format_name: str, spec: HardwareSpec, batch: int | None = None,
+                 first: bool = False) -> dict[str, np.ndarray]:
+    """Expected bytes, tiles and per-stage cycles (read, decode incl. set-up, compute incl. overhead) of one
+    layer; ``density`` may be an array.  ``first``: the layer starts the stream and pays the first access."""
     batch = batch or spec.weights.batch
     d = np.atleast_1d(np.asarray(density, np.float64))
     fmt = spec.format(format_name)
@@ -74,7 +75,7 @@ def layer_cost(rows: int, cols: int, density, format_name: str, spec: HardwareSp
     sc = stream_cost(spec)
     sections = fmt.section_bytes(rows, cols, fmt.expected_counts(rows, cols, 1.0), 8)
     n_streams = sum(1 for b in sections if b > 64)  # sections that span tiles (not a small header)
-    tiles = np.ceil(nbytes / spec.weights.tile_bytes)
+    tiles = np.maximum(1.0, np.ceil(nbytes / spec.weights.tile_bytes))
     jumps = tiles * n_streams if n_streams > 1 else 0.0
     read = (np.ceil(nbytes / mem.burst_bytes) * sc.per_burst_cycles + jumps * sc.jump_cycles
             + (sc.first_cycles if first else 0.0))
@@ -83,8 +84,67 @@ def layer_cost(rows: int, cols: int, density, format_name: str, spec: HardwareSp
     skip = spec.compute.skips_zero_weights and format_name != "dense"
     macs = (entries if skip else np.full_like(d, rows * cols)) * batch
     comp = macs / spec.compute.macs_per_cycle[dtype] + spec.compute.layer_overhead_cycles
-    if spec.weights.staging == "dma":
-        cycles = np.maximum(np.maximum(read, dec), comp)
-    else:
-        cycles = read + dec + comp
-    return {"bytes": nbytes, "read_cycles": read, "decode_cycles": dec, "compute_cycles": comp, "cycles": cycles}
+    return {"bytes": nbytes, "tiles": tiles, "read_cycles": read, "decode_cycles": dec, "compute_cycles": comp,
+            "first_cycles": np.full_like(d, sc.first_cycles if first else 0.0),
+            "setup_cycles": np.full_like(d, fcost.setup_cycles),
+            "overhead_cycles": np.full_like(d, spec.compute.layer_overhead_cycles)}
+
+
+def _refresh(spec: HardwareSpec) -> tuple[float, float]:
+    """(interval, duration) of DRAM refresh in core cycles; (0, 0) for other memories."""
+    mem = spec.weight_memory
+    if mem.kind != "dram" or mem.timings_cycles["tREFI"] <= 0:
+        return 0.0, 0.0
+    scale = spec.clock_hz / mem.clock_hz
+    return mem.timings_cycles["tREFI"] * scale, mem.timings_cycles["tRFC"] * scale
+
+
+def _tile_arrays(st: dict, i: int, refresh: tuple[float, float] = (0.0, 0.0)):
+    """Per-tile stage cycles of a layer: equal tiles, except that DRAM refresh stalls land on the tiles whose
+    reads cross a refresh (the average read cost already holds them; here they are put where they happen)."""
+    n = int(st["tiles"][i])
+    stream = st["read_cycles"][i] - st["first_cycles"][i]
+    r = np.full(n, stream / n)
+    interval, duration = refresh
+    if interval > 0 and n > 1:
+        share = duration / interval  # fraction of streaming time spent refreshing
+        r[:] = stream * (1 - share) / n
+        cum = np.cumsum(r) / (1 - share)
+        hits = np.diff(np.concatenate([[0.0], np.floor(cum / interval)]))
+        r += hits * duration
+        r *= stream / r.sum()
+    d = np.full(n, (st["decode_cycles"][i] - st["setup_cycles"][i]) / n)
+    c = np.full(n, (st["compute_cycles"][i] - st["overhead_cycles"][i]) / n)
+    r[0] += st["first_cycles"][i]
+    d[0] += st["setup_cycles"][i]
+    c[0] += st["overhead_cycles"][i]
+    return r, d, c
+
+
+def layer_cost(rows: int, cols: int, density, format_name: str, spec: HardwareSpec, batch: int | None = None,
+               first: bool = False) -> dict[str, np.ndarray]:
+    """:func:`layer_stages` plus ``cycles``: the layer alone through the pipeline (an upper bound on its share of a
+    chained model, where the next layer's reads overlap this one's tail)."""
+    st = layer_stages(rows, cols, density, format_name, spec, batch, first)
+    overlap = spec.weights.staging == "dma"
+    ref = _refresh(spec)
+    st["cycles"] = np.array([float(_pipeline(*_tile_arrays(st, i, ref), overlap)[-1]) for i in range(st["bytes"].size)])
+    return st
+
+
+def model_cost(layers: list[tuple[int, int, float, str]], spec: HardwareSpec, batch: int | None = None) -> dict:
+    """Expected cycles of a whole inference step: layers ``(rows, cols, density, format)`` chained through one
+    pipeline, as the cycle-level simulator runs them.  Returns per-layer ``cycles`` and ``bytes`` and totals."""
+    parts, stages = [], []
+    for i, (rows, cols, density, fname) in enumerate(layers):
+        st = layer_stages(rows, cols, density, fname, spec, batch, first=i == 0)
+        stages.append(st)
+        parts.append(_tile_arrays(st, 0, _refresh(spec)))
+    if not parts:
+        return {"cycles": np.zeros(0), "bytes": np.zeros(0), "total_cycles": 0.0, "total_bytes": 0.0}
+    r, d, c = (np.concatenate([p[k] for p in parts]) for k in range(3))
+    done = _pipeline(r, d, c, spec.weights.staging == "dma")
+    ends = done[np.cumsum([p[0].size for p in parts]) - 1]
+    cycles = np.diff(np.concatenate([[0.0], ends]))
+    nbytes = np.array([st["bytes"][0] for st in stages])
+    return {"cycles": cycles, "bytes": nbytes, "total_cycles": float(ends[-1]), "total_bytes": float(nbytes.sum())}

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class LayerShape:
@@ -27,3 +29,36 @@ def builtin_lstm_asr(layers: int = 5, units: int = 1024, features: int = 640, vo
         shapes.append(LayerShape(f"lstm{i}.weight_hh", 4 * units, units))
     shapes.append(LayerShape("output", vocab, units))
     return shapes
+
+
+def random_weights(rows: int, cols: int, density: float, fmt, dtype: str = "int8",
+                   rng: np.random.Generator | None = None) -> np.ndarray:
+    """Random nonzero weights of ``dtype`` with a random mask at ``density`` that ``fmt`` can encode: unstructured
+    for most formats, whole blocks for BSR, at most N of every M for N:M (``density`` capped at N/M)."""
+    from .formats.packing import value_type
+
+    rng = rng or np.random.default_rng(0)
+    vt = value_type(dtype)
+    if vt.is_float:
+        w = rng.standard_normal((rows, cols)).astype(vt.numpy_dtype)
+        w[w == 0] = 1
+    else:
+        hi = (1 << (vt.bits - 1)) - 1
+        w = (rng.integers(1, hi + 1, (rows, cols)) * rng.choice([-1, 1], (rows, cols))).astype(vt.numpy_dtype)
+    if fmt.name == "dense":
+        return w
+    if fmt.name == "bsr":
+        br, bc = fmt.params["block_rows"], fmt.params["block_cols"]
+        mb, nb = fmt.grid(rows, cols)
+        blocks = rng.random((mb, nb)) < density
+        mask = np.kron(blocks, np.ones((br, bc), bool))[:rows, :cols]
+    elif fmt.name == "nm":
+        n, m = fmt.params["n"], fmt.params["m"]
+        g = -(-cols // m)
+        keep_per_group = min(n, int(round(density * m)))
+        mask = np.zeros((rows, g, m), bool)
+        mask[..., :keep_per_group] = True
+        mask = rng.permuted(mask, axis=2).reshape(rows, g * m)[:, :cols]
+    else:
+        mask = rng.random((rows, cols)) < density
+    return np.where(mask, w, 0).astype(vt.numpy_dtype)
