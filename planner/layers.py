@@ -125,8 +125,12 @@ def calibrate(model: nn.Module, layers: list[Layer], inputs: list) -> list[Layer
             hooks.append(mod.register_forward_hook(rnn_hook))
     try:
         model.eval()
-        for batch in inputs:
-            model(*batch) if isinstance(batch, (tuple, list)) else model(batch)
+        for i, batch in enumerate(inputs):
+            try:
+                model(*batch) if isinstance(batch, (tuple, list)) else model(batch)
+            except (RuntimeError, TypeError, IndexError) as e:
+                raise ValueError(f"the model's forward pass failed on calibration input {i}: "
+                                 f"{str(e).splitlines()[0]}") from None
     finally:
         for h in hooks:
             h.remove()
