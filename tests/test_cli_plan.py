@@ -92,11 +92,14 @@ def test_calibration_of_the_wrong_shape(tmp_path):
     assert r.exit_code != 0 and "forward pass failed on calibration input 0" in r.output
 
 
-def test_torchscript_model(tmp_path, calib):
+def test_torchscript_model_points_to_the_eager_route(tmp_path, calib):
     from tests.fixtures.models import tiny_asr
 
     path = tmp_path / "tiny.ts"
     torch.jit.script(tiny_asr()).save(str(path))
     r, out = _plan(tmp_path, calib, "--memory-mb", "0.025", model=str(path))
+    assert r.exit_code != 0 and "is a TorchScript model" in r.output and "--checkpoint" in r.output
+    state = tmp_path / "state.pt"
+    torch.save(torch.jit.load(str(path)).state_dict(), state)
+    r, out = _plan(tmp_path, calib, "--memory-mb", "0.025", "--checkpoint", str(state))
     assert r.exit_code == 0, r.output
-    assert out.exists()
