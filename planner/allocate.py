@@ -108,18 +108,21 @@ def _piece_rows(options: list[Option], get) -> tuple[np.ndarray, np.ndarray, np.
 
 
 def build_problem(options: list[Option], n_layers: int, budgets: Budgets | None, sensitivity: np.ndarray,
-                  objective: str = "distortion", spec: str | None = None):
+                  objective: str = "distortion", spec: str | None = None, relax: bool = False):
     """The cvxpy problem and its variables.  ``objective`` is ``distortion`` (the plan), or ``latency``/``memory``
     of one ``spec`` (to report the smallest reachable when budgets are infeasible)."""
     n = len(options)
     layer_of = np.array([o.layer for o in options])
     multi = np.bincount(layer_of, minlength=n_layers).max() > 1
     d = cp.Variable(n, name="density")
-    z = cp.Variable(n, boolean=True, name="choose") if multi else np.ones(n)
+    if multi:
+        z = cp.Variable(n, name="choose", nonneg=True) if relax else cp.Variable(n, boolean=True, name="choose")
+    else:
+        z = np.ones(n)
     e = cp.Variable(n, nonneg=True, name="distortion")
     lo = np.array([o.d_lo for o in options])
     hi = np.array([o.d_hi for o in options])
-    cons = [d >= cp.multiply(lo, z), d <= cp.multiply(hi, z)]
+    cons = [d >= cp.multiply(lo, z), d <= cp.multiply(hi, z)] + ([z <= 1] if multi and relax else [])
     if multi:
         one_per_layer = sp.csr_matrix((np.ones(n), (layer_of, np.arange(n))), shape=(n_layers, n))
         cons.append(one_per_layer @ z == 1)
@@ -158,10 +161,10 @@ def _native_stdout_silenced():
         os.close(devnull)
 
 
-def _solve(problem: cp.Problem, multi: bool) -> None:
+def _solve(problem: cp.Problem, multi: bool, solver: str = cp.HIGHS) -> None:
     try:
         with _native_stdout_silenced():
-            problem.solve(solver=cp.HIGHS)
+            problem.solve(solver=solver)
     except cp.error.SolverError as err:
         raise ValueError(f"the convex solver failed: {err}") from None
 
@@ -178,11 +181,42 @@ def reachable(options: list[Option], n_layers: int) -> dict:
     return out
 
 
+MILP_MAX_BINARIES = 600
+
+
+def _relax_and_repair(options: list[Option], n_layers: int, budgets: Budgets, sens: np.ndarray) -> list[int] | None:
+    """Large models: solve the convex relaxation (selectors in [0, 1]), keep each layer's most-selected format,
+    and return the kept option indices (an LP), or None when the relaxation is infeasible."""
+    prob, _, z, _, _, _ = build_problem(options, n_layers, budgets, sens, relax=True)
+    _solve(prob, True, cp.CLARABEL)  # an interior-point method is several times faster than simplex here
+    if prob.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
+        return None
+    layer_of = np.array([o.layer for o in options])
+    keep = []
+    for l in range(n_layers):
+        cand = np.flatnonzero(layer_of == l)
+        keep.append(int(cand[int(np.argmax(z.value[cand]))]))
+    return keep
+
+
 def allocate(options: list[Option], n_layers: int, budgets: Budgets, sensitivity: np.ndarray | None = None) -> Allocation:
-    """Minimise total (sensitivity-weighted) distortion under every spec's latency and memory budget."""
+    """Minimise total (sensitivity-weighted) distortion under every spec's latency and memory budget.
+
+    Format choice is exact (MILP) up to ``MILP_MAX_BINARIES`` options; beyond, the convex relaxation picks the
+    formats and an LP sets the densities (falling back to the MILP if that LP is infeasible)."""
     if not options:
         raise ValueError("nothing to allocate: no prunable layer")
     sens = np.ones(n_layers) if sensitivity is None else np.asarray(sensitivity, float)
+    program = None
+    index = list(range(len(options)))
+    if len(options) > max(MILP_MAX_BINARIES, n_layers):
+        kept = _relax_and_repair(options, n_layers, budgets, sens)
+        if kept is not None:
+            repaired = build_problem([options[i] for i in kept], n_layers, budgets, sens)
+            _solve(repaired[0], False)
+            if repaired[0].status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
+                index, program = kept, "LP relaxation + repair"
+    options = [options[i] for i in index]
     prob, d, z, e, totals, multi = build_problem(options, n_layers, budgets, sens)
     _solve(prob, multi)
     if prob.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
@@ -210,4 +244,5 @@ def allocate(options: list[Option], n_layers: int, budgets: Budgets, sensitivity
         dens[l] = float(np.clip(d.value[best] / max(zval[best], 1e-9), o.d_lo, o.d_hi))
     lat = {h: float(v.value.sum() * s) for (k, h), (v, s) in totals.items() if k == "latency"}
     mem = {h: float(v.value.sum() * s) for (k, h), (v, s) in totals.items() if k == "memory"}
-    return Allocation(chosen, dens, float(prob.value), lat, mem, "MILP" if multi else "LP", prob.status)
+    chosen = [index[i] for i in chosen]  # back to the caller's option list
+    return Allocation(chosen, dens, float(prob.value), lat, mem, program or ("MILP" if multi else "LP"), prob.status)

@@ -47,11 +47,18 @@ def test_infeasible_names_budget_and_smallest_reachable():
 
 
 def test_thousand_layers_with_format_choice_solves():
+    """Large models take the relaxation + repair route; the result still meets the budgets and mixes formats."""
     rng = np.random.default_rng(0)
+    dens = np.array([1.0, 0.8, 0.65, 0.5, 0.4, 0.3, 0.22, 0.15, 0.1, 0.06, 0.03])
     opts = []
     for l in range(1000):
         s = rng.uniform(0.5, 2)
+        err = np.exp(-6 * dens) * rng.uniform(0.5, 1.5)
+        pieces = convex_pieces(dens, err - err.min())
+        opts.append(_opt(l, "bitmask", 0.03, 1, pieces, [(800 * s, 300 * s)], [(900 * s, 120 * s)]))
         opts.append(_opt(l, "dense", 1, 1, [(0, 0)], [(0, 1000 * s)], [(0, 1000 * s)]))
-        opts.append(_opt(l, "sparse", 0.05, 1, [(-2 * s, 2 * s), (-0.2 * s, 0.38 * s)], [(1200 * s, 50)], [(1100 * s, 20)]))
+        opts.append(_opt(l, "csr", 0.03, 1, pieces, [(2500 * s, 100 * s)], [(3000 * s, 8 * s)]))
     a = allocate(opts, 1000, Budgets({"hw": 6e5}, {"hw": 6e5}))
-    assert a.program == "MILP" and a.latency_cycles["hw"] <= 6e5 * (1 + 1e-6)
+    assert a.program == "LP relaxation + repair"
+    assert a.latency_cycles["hw"] <= 6e5 * (1 + 1e-6) and a.memory_bytes["hw"] <= 6e5 * (1 + 1e-6)
+    assert len({opts[i].format for i in a.option}) >= 2
