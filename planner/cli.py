@@ -158,7 +158,7 @@ def plan(hw, model, checkpoint, calib, latency_ms, latency_cycles, memory_mb, mi
            for h in specs}
     mem = {h.name: memory_mb * 2**20 if memory_mb else h.budgets.weight_memory_bytes for h in specs}
     result = make_plan(layers, specs, lat, mem, bounds, Path(cache_dir), progress=not quiet)
-    model_info = {"name": src.name, "hash": tensor_hash([l.weight for l in layers]), "layers": len(layers),
+    model_info = {"name": src.name, "source": model or "asr_lstm", "hash": tensor_hash([l.weight for l in layers]), "layers": len(layers),
                   "metrics": {k: round(float(v), 6) for k, v in src.metrics.items() if isinstance(v, (int, float))}}
     calib_info = {"hash": tensor_hash(src.calibration), "inputs": len(src.calibration)}
     paths = write_plan(result, out_path, model_info, calib_info)
@@ -195,6 +195,115 @@ def _print_plan(result, specs, paths):
                    f"{dense['seconds'] * 1e3:.3f} ms, {dense['seconds'] / sim['seconds']:.2f}x faster); memory "
                    f"{format_bytes(sim['bytes'])} (budget {format_bytes(bud['memory_bytes'])}, dense {format_bytes(dense['bytes'])})")
     click.echo(f"wrote {paths['plan']}, {paths['masks'].name}, {paths['torch_ao'].name}")
+
+
+def _plan_and_model(plan_path, model, checkpoint, calib=None):
+    from .model_source import load_model
+    from .plan_io import read_plan
+    from .training.pruner import check_plan_matches
+
+    doc, masks = read_plan(plan_path)
+    src = load_model(model or doc["model"].get("source", doc["model"]["name"]), calib, checkpoint)
+    check_plan_matches(src.model, doc)
+    return doc, masks, src
+
+
+@main.command()
+@click.option("--plan", "plan_path", required=True, type=click.Path(dir_okay=False), help="plan.yaml from `planner plan`")
+@click.option("--model", default=None, help="the model the plan was made for (default: the plan's model name)")
+@click.option("--checkpoint", default=None, type=click.Path(dir_okay=False), help="state dict for a module:factory model")
+@click.option("--calib", default=None, type=click.Path(dir_okay=False), help="calibration inputs (for the refit)")
+@click.option("--no-refit", is_flag=True, help="only mask; do not refit the kept weights by least squares")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="where to write the pruned state dict")
+def apply(plan_path, model, checkpoint, calib, no_refit, out_path):
+    """Apply a plan's masks to its model (torch parametrisations), refit the kept weights, save the state dict."""
+    import torch
+
+    from .cs import damped, refit
+    from .layers import Layer, calibrate
+    from .training import masking
+
+    out = Path(out_path)
+    if out.exists():
+        raise ValueError(f"{out} exists; choose another --out (nothing was overwritten)")
+    doc, masks, src = _plan_and_model(plan_path, model, checkpoint, calib)
+    layers = [Layer(l["name"], masking.original(src.model, l["name"]).detach().reshape(l["rows"], -1).float().clone())
+              for l in doc["layers"]]
+    if not no_refit:
+        calibrate(src.model, layers, src.calibration)
+    with torch.no_grad():
+        for l in layers:
+            mask = torch.from_numpy(masks[l.name])
+            if not no_refit and not bool(mask.all()):
+                w = refit(l.weight, damped(l.gram).float(), mask, l.weight, iters=60)
+                masking.original(src.model, l.name).copy_(w.reshape(masking.original(src.model, l.name).shape))
+            masking.attach(src.model, l.name, mask)
+    masking.squash(src.model, [l.name for l in layers])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(src.model.state_dict(), out)
+    kept = sum(int(m.sum()) for m in masks.values())
+    total = sum(m.size for m in masks.values())
+    click.echo(f"applied {plan_path} to {src.name}: {kept} of {total} weights kept; wrote {out}")
+
+
+@main.command()
+@click.option("--plan", "plan_path", required=True, type=click.Path(dir_okay=False))
+@click.option("--case", type=click.Choice(["asr_lstm"]), default="asr_lstm", show_default=True)
+@click.option("--select", type=click.Choice(["cs", "magnitude"]), default="cs", show_default=True,
+              help="how weights are chosen at each pruning step")
+@click.option("--steps", type=int, default=600, show_default=True)
+@click.option("--prune-start", type=int, default=0, show_default=True)
+@click.option("--prune-end", type=int, default=None, help="step at which the plan's densities are reached (default 70% of steps)")
+@click.option("--frequency", type=int, default=50, show_default=True, help="steps between mask updates")
+@click.option("--lr", type=float, default=5e-4, show_default=True)
+@click.option("--eval-every", type=int, default=200, show_default=True)
+@click.option("--checkpoint-every", type=int, default=100, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
+@click.option("--resume", is_flag=True, help="continue the run in --out from its last checkpoint")
+@click.option("--quiet", is_flag=True)
+def finetune(plan_path, case, select, steps, prune_start, prune_end, frequency, lr, eval_every, checkpoint_every,
+             seed, out_dir, resume, quiet):
+    """Prune gradually to a plan while fine-tuning the built-in ASR case; checkpoints, resumable, CSV log."""
+    from .plan_io import read_plan
+    from .training.finetune import FinetuneConfig, finetune_asr
+
+    doc, _ = read_plan(plan_path)
+    if doc["model"]["name"] != case:
+        raise ValueError(f"{plan_path} was made for model {doc['model']['name']!r}, not the {case!r} case")
+    cfg = FinetuneConfig(steps=steps, select=select, prune_start=prune_start, prune_end=prune_end, frequency=frequency,
+                         lr=lr, eval_every=eval_every, checkpoint_every=checkpoint_every, seed=seed)
+    res = finetune_asr(doc, out_dir, cfg, resume=resume, progress=not quiet)
+    click.echo(f"test WER {res['test_wer']:.4f} CER {res['test_cer']:.4f} at sparsity {res['sparsity']:.3f}; "
+               f"model in {Path(out_dir) / 'final.pt'}, log in {Path(out_dir) / 'log.csv'}")
+
+
+@main.command()
+@click.option("--plan", "plan_path", required=True, type=click.Path(dir_okay=False))
+@click.option("--hw", required=True, type=click.Path(dir_okay=False), help="spec whose format parameters and alignment to use")
+@click.option("--model", default=None)
+@click.option("--checkpoint", default=None, type=click.Path(dir_okay=False), help="pruned state dict (apply/finetune output)")
+@click.option("--dtype", default=None, help="stored value type (default: the spec's weights.dtype)")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
+def export(plan_path, hw, model, checkpoint, dtype, out_dir):
+    """Encode a pruned model's layers in the plan's formats (exact byte layouts) with a manifest; report latency."""
+    import torch
+
+    from .training.export import export_model, simulate_export
+
+    spec = load_spec(hw)
+    doc, _, src = _plan_and_model(plan_path, model, None)
+    if checkpoint:
+        state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+        state = state.get("state_dict", state)
+        try:
+            src.model.load_state_dict(state)
+        except RuntimeError as e:
+            raise ValueError(f"checkpoint {checkpoint} does not match the model: {str(e).splitlines()[0]}") from None
+    manifest = export_model(src.model, doc, spec, out_dir, dtype)
+    sim = simulate_export(out_dir, spec)
+    click.echo(f"wrote {manifest} ({format_bytes(sim.total_bytes)} in {len(doc['layers'])} layers); "
+               f"simulated on {spec.name}: {sim.total_cycles:.0f} cycles = {sim.total_s * 1e3:.3f} ms per step")
 
 
 if __name__ == "__main__":  # pragma: no cover
