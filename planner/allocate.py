@@ -66,6 +66,7 @@ class Option:
     distortion: list[tuple[float, float]]
     latency: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # spec -> cycle pieces
     memory: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # spec -> byte pieces
+    size: int = 0  # weights in the layer (for an overall nonzero cap)
 
 
 @dataclass
@@ -74,6 +75,7 @@ class Budgets:
 
     latency_cycles: dict[str, float]
     memory_bytes: dict[str, float]
+    max_nonzeros: float | None = None  # optional cap on the total nonzeros (an overall sparsity target)
 
 
 @dataclass
@@ -126,6 +128,9 @@ def build_problem(options: list[Option], n_layers: int, budgets: Budgets | None,
     if multi:
         one_per_layer = sp.csr_matrix((np.ones(n), (layer_of, np.arange(n))), shape=(n_layers, n))
         cons.append(one_per_layer @ z == 1)
+    if budgets is not None and budgets.max_nonzeros is not None and objective == "distortion":
+        sizes = np.array([o.size for o in options], float)
+        cons.append(cp.sum(cp.multiply(sizes / budgets.max_nonzeros, d)) <= 1.0)
     pi, pa, pb = _piece_rows(options, lambda o: o.distortion)
     cons.append(e[pi] >= cp.multiply(pa, d[pi]) + cp.multiply(pb, z[pi] if multi else 1.0))
     totals = {}

@@ -126,6 +126,7 @@ def _bounds(min_density, keep_dense, formats, config_path):
 @click.option("--latency-ms", type=float, default=None, help="latency budget per inference step (default: each spec's)")
 @click.option("--latency-cycles", type=float, default=None, help="latency budget in core cycles of each spec")
 @click.option("--memory-mb", type=float, default=None, help="weight-memory budget in MiB (default: each spec's)")
+@click.option("--sparsity", type=float, default=None, help="also require this overall fraction of zeros (0-1)")
 @click.option("--min-density", type=float, default=None, help="lowest density any layer may get")
 @click.option("--keep-dense", multiple=True, help="layer name pattern kept dense (repeatable, fnmatch)")
 @click.option("--formats", default=None, help="comma-separated formats allowed (default: all the targets share)")
@@ -134,7 +135,7 @@ def _bounds(min_density, keep_dense, formats, config_path):
 @click.option("--cache-dir", default=".cache/curves", show_default=True, type=click.Path(file_okay=False), help="where distortion curves are cached")
 @click.option("--json", "as_json", is_flag=True, help="print the plan as JSON instead of a table")
 @click.option("--quiet", is_flag=True, help="no progress bars")
-def plan(hw, model, checkpoint, calib, latency_ms, latency_cycles, memory_mb, min_density, keep_dense, formats,
+def plan(hw, model, checkpoint, calib, latency_ms, latency_cycles, memory_mb, sparsity, min_density, keep_dense, formats,
          config_path, out_path, cache_dir, as_json, quiet):
     """Plan per-layer sparsity and formats for one or several targets under latency and memory budgets."""
     from .layers import calibrate, find_layers
@@ -157,7 +158,10 @@ def plan(hw, model, checkpoint, calib, latency_ms, latency_cycles, memory_mb, mi
     lat = {h.name: latency_cycles if latency_cycles else (latency_ms * 1e-3 if latency_ms else h.budgets.latency_s) * h.clock_hz
            for h in specs}
     mem = {h.name: memory_mb * 2**20 if memory_mb else h.budgets.weight_memory_bytes for h in specs}
-    result = make_plan(layers, specs, lat, mem, bounds, Path(cache_dir), progress=not quiet)
+    if sparsity is not None and not 0 <= sparsity < 1:
+        raise ValueError(f"--sparsity must be in [0, 1), got {sparsity}")
+    result = make_plan(layers, specs, lat, mem, bounds, Path(cache_dir), progress=not quiet,
+                       max_density=None if sparsity is None else 1.0 - sparsity)
     model_info = {"name": src.name, "source": model or "asr_lstm", "hash": tensor_hash([l.weight for l in layers]), "layers": len(layers),
                   "metrics": {k: round(float(v), 6) for k, v in src.metrics.items() if isinstance(v, (int, float))}}
     calib_info = {"hash": tensor_hash(src.calibration), "inputs": len(src.calibration)}
@@ -192,7 +196,7 @@ def _print_plan(result, specs, paths):
         t = result.targets[h.name]
         sim, dense, bud = t["simulated"], t["dense"], t["budgets"]
         click.echo(f"{h.name}: latency {sim['seconds'] * 1e3:.3f} ms (budget {bud['latency_s'] * 1e3:.3f} ms, dense "
-                   f"{dense['seconds'] * 1e3:.3f} ms, {dense['seconds'] / sim['seconds']:.2f}x faster); memory "
+                   f"{dense['seconds'] * 1e3:.3f} ms, speed-up {dense['seconds'] / sim['seconds']:.2f}x); memory "
                    f"{format_bytes(sim['bytes'])} (budget {format_bytes(bud['memory_bytes'])}, dense {format_bytes(dense['bytes'])})")
     click.echo(f"wrote {paths['plan']}, {paths['masks'].name}, {paths['torch_ao'].name}")
 
@@ -304,6 +308,82 @@ def export(plan_path, hw, model, checkpoint, dtype, out_dir):
     sim = simulate_export(out_dir, spec)
     click.echo(f"wrote {manifest} ({format_bytes(sim.total_bytes)} in {len(doc['layers'])} layers); "
                f"simulated on {spec.name}: {sim.total_cycles:.0f} cycles = {sim.total_s * 1e3:.3f} ms per step")
+
+
+def _values(text: str | None, what: str) -> list[float] | None:
+    """``1,2,5`` or a range ``start:stop:count`` (inclusive, evenly spaced)."""
+    if text is None:
+        return None
+    try:
+        if ":" in text:
+            a, b, n = text.split(":")
+            vals = [float(v) for v in __import__("numpy").linspace(float(a), float(b), int(n))]
+        else:
+            vals = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise ValueError(f"{what} takes a list like 1,2,5 or a range start:stop:count, got {text!r}") from None
+    if not vals or any(not v > 0 for v in vals):
+        raise ValueError(f"{what} values must be positive, got {text!r}")
+    return vals
+
+
+@main.command()
+@click.argument("more_specs", nargs=-1, type=click.Path(dir_okay=False))
+@click.option("--hw", "hw", multiple=True, type=click.Path(dir_okay=False), help="spec YAML; `--hw hw_specs/*.yaml` works")
+@click.option("--latency-ms", default=None, help="latency budgets: 1,2,5 or start:stop:count (default: each spec's)")
+@click.option("--memory-mb", default=None, help="memory budgets: 1,2,5 or start:stop:count (default: each spec's)")
+@click.option("--set", "sets", multiple=True, help="sweep a spec field: KEY=V1,V2 (e.g. memories.lpddr4x.bus_width_bytes=2,4,8)")
+@click.option("--model", default=None)
+@click.option("--checkpoint", default=None, type=click.Path(dir_okay=False))
+@click.option("--calib", default=None, type=click.Path(dir_okay=False))
+@click.option("--out", "out_dir", default="out/whatif", show_default=True, type=click.Path(file_okay=False))
+@click.option("--cache-dir", default=".cache/curves", show_default=True, type=click.Path(file_okay=False))
+@click.option("--executor", type=click.Choice(["local", "serial", "dask"]), default="local", show_default=True)
+@click.option("--workers", type=int, default=None, help="local processes (default: all cores)")
+@click.option("--address", default=None, help="Dask scheduler address (with --executor dask; default: a local cluster)")
+@click.option("--quiet", is_flag=True)
+def whatif(more_specs, hw, latency_ms, memory_mb, sets, model, checkpoint, calib, out_dir, cache_dir, executor,
+           workers, address, quiet):
+    """Plan the model on every spec x override x budget; write CSV/Parquet tables, plots and an HTML report."""
+    from .curves import load_or_compute
+    from .layers import calibrate, find_layers
+    from .model_source import load_model
+    from .structure import structure_for, structure_key
+    from .whatif import apply_overrides, make_points, run_sweep, write_tables
+    from .whatif_report import write_report
+
+    paths = list(hw) + list(more_specs)
+    if not paths:
+        raise click.UsageError("give specs with --hw, e.g. --hw hw_specs/*.yaml")
+    points = make_points(paths, _values(latency_ms, "--latency-ms"), _values(memory_mb, "--memory-mb"), list(sets))
+    import yaml
+
+    from simulators.spec import parse_spec
+
+    structures = {}
+    for path in paths:  # validate every spec variant up front, and learn which mask structures are needed
+        raw = load_spec(path) and yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        for p in {pt.overrides for pt in points if pt.spec_path == path}:
+            spec = parse_spec(apply_overrides(raw, p, path), path)
+            for f in spec.formats:
+                if f != "dense":
+                    st = structure_for(spec.format(f))
+                    structures[structure_key(st)] = st
+    src = load_model(model, calib, checkpoint)
+    layers = calibrate(src.model, find_layers(src.model), src.calibration)
+    load_or_compute(layers, structures, Path(cache_dir), progress=not quiet)  # warm the shared cache once
+    df = run_sweep(points, layers, out_dir, cache_dir, executor, workers, address, progress=not quiet)
+    tables = write_tables(df, out_dir)
+    report = write_report(df, out_dir)
+    cols = ["spec", "override", "latency_budget_ms", "memory_budget_mb", "feasible", "distortion", "sparsity",
+            "latency_ms", "memory_mb", "format_mix", "reason"]
+    shown = df[[c for c in cols if c in df]].copy()
+    if "reason" in shown:
+        shown["reason"] = shown["reason"].fillna("").str.slice(0, 60)
+    click.echo(table_text(shown, {"latency_budget_ms": "{:.3f}", "memory_budget_mb": "{:.3f}", "distortion": "{:.4f}",
+                                  "sparsity": "{:.3f}", "latency_ms": "{:.3f}", "memory_mb": "{:.3f}"}))
+    click.echo(f"{int(df['feasible'].sum())} of {len(df)} points feasible; wrote {tables['csv']}, {tables['parquet']}, "
+               f"{report['report']} and plots in {out_dir}")
 
 
 if __name__ == "__main__":  # pragma: no cover

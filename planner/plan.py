@@ -120,7 +120,7 @@ def build_options(layers: list[Layer], curves: dict, specs: list[HardwareSpec], 
                 if not keep.any():
                     continue
                 dens, errs = c.densities[keep], c.errors[keep]
-            opt = Option(li, fname, skey, float(dens.min()), float(dens.max()), convex_pieces(dens, errs))
+            opt = Option(li, fname, skey, float(dens.min()), float(dens.max()), convex_pieces(dens, errs), size=rows * cols)
             for spec in specs:
                 cost = layer_cost(rows, cols, dens, fname, spec)
                 opt.latency[spec.name] = convex_pieces(dens, cost["cycles"])
@@ -153,7 +153,7 @@ def _simulate_target(spec: HardwareSpec, names: list[str], weights: list[np.ndar
 
 def make_plan(layers: list[Layer], specs: list[HardwareSpec], latency_cycles: dict[str, float],
               memory_bytes: dict[str, float], bounds: Bounds | None = None, cache_dir: Path | None = None,
-              sensitivity: np.ndarray | None = None, progress: bool = True) -> Plan:
+              sensitivity: np.ndarray | None = None, progress: bool = True, max_density: float | None = None) -> Plan:
     """Plan per-layer density and format for every spec in ``specs`` under its budgets (see module doc)."""
     if not layers:
         raise ValueError("the model has no prunable layer (Linear, Conv1d/2d, LSTM or GRU)")
@@ -167,6 +167,8 @@ def make_plan(layers: list[Layer], specs: list[HardwareSpec], latency_cycles: di
         for what, val in (("latency", latency_cycles[h.name]), ("memory", memory_bytes[h.name])):
             if not np.isfinite(val) or val <= 0:
                 raise ValueError(f"{what} budget for {h.name} must be a positive number, got {val}")
+    if max_density is not None and not 0 < max_density <= 1:
+        raise ValueError(f"overall density must be in (0, 1], got {max_density}")
     bounds = bounds or Bounds()
     bounds.validate(names)
     formats = common_formats(specs, bounds.formats)
@@ -174,7 +176,9 @@ def make_plan(layers: list[Layer], specs: list[HardwareSpec], latency_cycles: di
                   for f in formats if f != "dense"}
     curves = load_or_compute(layers, structures, cache_dir, progress=progress)
     options = build_options(layers, curves, specs, formats, bounds)
-    eff = Budgets(dict(latency_cycles), dict(memory_bytes))
+    total_weights = sum(l.weight.numel() for l in layers)
+    nnz_cap = None if max_density is None else max_density * total_weights
+    eff = Budgets(dict(latency_cycles), dict(memory_bytes), nnz_cap)
     memo: dict = {}
     dense_sims = {h.name: _simulate_target(h, names, [l.weight.numpy() for l in layers], ["dense"] * len(layers))
                   for h in specs}
@@ -194,10 +198,16 @@ def make_plan(layers: list[Layer], specs: list[HardwareSpec], latency_cycles: di
                 over[("latency", h.name)] = sim.total_cycles / latency_cycles[h.name]
             if sim.total_bytes > memory_bytes[h.name]:
                 over[("memory", h.name)] = sim.total_bytes / memory_bytes[h.name]
+        kept = sum(r[1] for r in realised)
+        if nnz_cap is not None and kept > nnz_cap:
+            over[("nonzeros", "all")] = kept / nnz_cap
         history.append({"round": rnd, "program": alloc.program, "over": {f"{k}:{h}": float(v) for (k, h), v in over.items()}})
         if not over:
             break
         for (kind, h), ratio in over.items():  # tighten by the observed ratio and re-solve
+            if kind == "nonzeros":
+                eff.max_nonzeros = eff.max_nonzeros / ratio * 0.998
+                continue
             target = eff.latency_cycles if kind == "latency" else eff.memory_bytes
             target[h] = target[h] / ratio * 0.998
     else:
