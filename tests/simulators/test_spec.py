@@ -21,7 +21,8 @@ def test_units_are_normalised():
     assert dram.capacity_bytes == 2 * 2**30
     assert dram.timings_cycles["tRCD"] == pytest.approx(18e-9 * 1600e6)  # ns converted to memory cycles
     assert dram.timings_cycles["tCL"] == 28
-    assert spec.budgets.latency_s == pytest.approx(4e-3)
+    assert spec.budgets.latency_s == pytest.approx(0.15e-3)
+    assert spec.budgets.weight_memory_bytes == 640 * 1024
 
 
 def _write(tmp_path, text, name="spec.yaml"):
