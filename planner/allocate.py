@@ -99,6 +99,9 @@ class Infeasible(ValueError):
         self.reach = reach
 
 
+TIE_BREAK = 1e-5  # weight of normalised latency + memory in the objective, relative to distortion
+
+
 def _piece_rows(options: list[Option], get) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     idx, a, b = [], [], []
     for i, o in enumerate(options):
@@ -135,17 +138,23 @@ def build_problem(options: list[Option], n_layers: int, budgets: Budgets | None,
     cons.append(e[pi] >= cp.multiply(pa, d[pi]) + cp.multiply(pb, z[pi] if multi else 1.0))
     totals = {}
     specs = sorted(options[0].latency) if options else []
+    per_layer = max(1.0, n / max(1, n_layers))
     for h in specs:
         for kind, get in (("latency", lambda o, h=h: o.latency[h]), ("memory", lambda o, h=h: o.memory[h])):
-            scale = (budgets.latency_cycles[h] if kind == "latency" else budgets.memory_bytes[h]) if budgets else 1.0
+            # work in units of a typical total (the mean option at its highest density, summed over layers), so the
+            # variables are O(1) whatever the budget and solver tolerances mean the same everywhere
+            scale = max(sum(max(a * o.d_hi + b for a, b in get(o)) for o in options) / per_layer, 1e-9)
             var = cp.Variable(n, nonneg=True, name=f"{kind}_{h}")
             qi, qa, qb = _piece_rows(options, get)
             cons.append(var[qi] >= cp.multiply(qa / scale, d[qi]) + cp.multiply(qb / scale, z[qi] if multi else 1.0))
             totals[(kind, h)] = (var, scale)
             if budgets is not None and objective == "distortion":
-                cons.append(cp.sum(var) <= 1.0)
+                budget = budgets.latency_cycles[h] if kind == "latency" else budgets.memory_bytes[h]
+                cons.append(cp.sum(var) <= budget / scale)
     if objective == "distortion":
-        obj = cp.Minimize(cp.sum(cp.multiply(sensitivity[layer_of], e)))
+        # tie-break: among equally accurate choices (formats sharing a mask structure) prefer the faster and smaller
+        tie = sum(cp.sum(var) for var, _ in totals.values())
+        obj = cp.Minimize(cp.sum(cp.multiply(sensitivity[layer_of], e)) + TIE_BREAK * tie)
     else:
         obj = cp.Minimize(cp.sum(totals[(objective, spec)][0]))
     return cp.Problem(obj, cons), d, z, e, totals, multi
@@ -167,9 +176,11 @@ def _native_stdout_silenced():
 
 
 def _solve(problem: cp.Problem, multi: bool, solver: str = cp.HIGHS) -> None:
+    # a tight MIP gap so that the small tie-break term still decides between equally accurate formats
+    opts = {"mip_rel_gap": 1e-9, "mip_abs_gap": 1e-12} if multi and solver == cp.HIGHS else {}
     try:
         with _native_stdout_silenced():
-            problem.solve(solver=solver)
+            problem.solve(solver=solver, **opts)
     except cp.error.SolverError as err:
         raise ValueError(f"the convex solver failed: {err}") from None
 
@@ -182,7 +193,8 @@ def reachable(options: list[Option], n_layers: int) -> dict:
         for kind in ("latency", "memory"):
             prob, _, _, _, totals, multi = build_problem(options, n_layers, None, np.ones(n_layers), kind, h)
             _solve(prob, multi)
-            out[h][kind] = float(totals[(kind, h)][0].value.sum()) if prob.value is not None else float("nan")
+            var, scale = totals[(kind, h)]
+            out[h][kind] = float(var.value.sum() * scale) if prob.value is not None else float("nan")
     return out
 
 
@@ -250,4 +262,5 @@ def allocate(options: list[Option], n_layers: int, budgets: Budgets, sensitivity
     lat = {h: float(v.value.sum() * s) for (k, h), (v, s) in totals.items() if k == "latency"}
     mem = {h: float(v.value.sum() * s) for (k, h), (v, s) in totals.items() if k == "memory"}
     chosen = [index[i] for i in chosen]  # back to the caller's option list
-    return Allocation(chosen, dens, float(prob.value), lat, mem, program or ("MILP" if multi else "LP"), prob.status)
+    distortion = float(np.dot(sens[layer_of], e.value))  # the objective without its tie-break
+    return Allocation(chosen, dens, distortion, lat, mem, program or ("MILP" if multi else "LP"), prob.status)

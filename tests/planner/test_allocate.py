@@ -21,13 +21,21 @@ def _opt(layer, fmt, lo, hi, dist, lat, mem):
 
 
 def test_picks_the_only_format_that_fits_the_latency():
-    # format "fast": 100 cycles at any density, distortion 0.5 - 0.5 d; format "slow": 1000 cycles, no distortion
+    # format "fast": 100 cycles at any density, distortion 0.6 - 0.5 d (lossy even at d = 1); "slow": 1000, lossless
     opts = [_opt(0, "slow", 1, 1, [(0, 0.0)], [(0, 1000)], [(0, 10)]),
-            _opt(0, "fast", 0.1, 1, [(-0.5, 0.5)], [(0, 100)], [(0, 10)])]
+            _opt(0, "fast", 0.1, 1, [(-0.5, 0.6)], [(0, 100)], [(0, 10)])]
     a = allocate(opts, 1, Budgets({"hw": 500}, {"hw": 100}))
     assert opts[a.option[0]].format == "fast" and a.density[0] == pytest.approx(1.0)
     a = allocate(opts, 1, Budgets({"hw": 5000}, {"hw": 100}))
     assert opts[a.option[0]].format == "slow" and a.distortion == pytest.approx(0.0)
+
+
+def test_ties_go_to_the_faster_format():
+    """Two formats with the same mask structure (same distortion): the faster one is chosen."""
+    opts = [_opt(0, "csr", 0.1, 1, [(-1.0, 1.0)], [(500, 50)], [(3, 0)]),
+            _opt(0, "bitmask", 0.1, 1, [(-1.0, 1.0)], [(100, 50)], [(1, 1)])]
+    a = allocate(opts, 1, Budgets({"hw": 1e12}, {"hw": 1.5}))
+    assert opts[a.option[0]].format == "bitmask"
 
 
 def test_memory_budget_moves_density_to_the_cheaper_layer():
