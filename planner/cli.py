@@ -127,6 +127,8 @@ def _bounds(min_density, keep_dense, formats, config_path):
 @click.option("--latency-cycles", type=float, default=None, help="latency budget in core cycles of each spec")
 @click.option("--memory-mb", type=float, default=None, help="weight-memory budget in MiB (default: each spec's)")
 @click.option("--sparsity", type=float, default=None, help="also require this overall fraction of zeros (0-1)")
+@click.option("--sensitivity", type=click.Choice(["probe", "uniform"]), default="probe", show_default=True,
+              help="layer weights in the objective: end-to-end output probe, or every layer alike")
 @click.option("--min-density", type=float, default=None, help="lowest density any layer may get")
 @click.option("--keep-dense", multiple=True, help="layer name pattern kept dense (repeatable, fnmatch)")
 @click.option("--formats", default=None, help="comma-separated formats allowed (default: all the targets share)")
@@ -135,7 +137,7 @@ def _bounds(min_density, keep_dense, formats, config_path):
 @click.option("--cache-dir", default=".cache/curves", show_default=True, type=click.Path(file_okay=False), help="where distortion curves are cached")
 @click.option("--json", "as_json", is_flag=True, help="print the plan as JSON instead of a table")
 @click.option("--quiet", is_flag=True, help="no progress bars")
-def plan(hw, model, checkpoint, calib, latency_ms, latency_cycles, memory_mb, sparsity, min_density, keep_dense, formats,
+def plan(hw, model, checkpoint, calib, latency_ms, latency_cycles, memory_mb, sparsity, sensitivity, min_density, keep_dense, formats,
          config_path, out_path, cache_dir, as_json, quiet):
     """Plan per-layer sparsity and formats for one or several targets under latency and memory budgets."""
     from .layers import calibrate, find_layers
@@ -160,7 +162,12 @@ def plan(hw, model, checkpoint, calib, latency_ms, latency_cycles, memory_mb, sp
     mem = {h.name: memory_mb * 2**20 if memory_mb else h.budgets.weight_memory_bytes for h in specs}
     if sparsity is not None and not 0 <= sparsity < 1:
         raise ValueError(f"--sparsity must be in [0, 1), got {sparsity}")
-    result = make_plan(layers, specs, lat, mem, bounds, Path(cache_dir), progress=not quiet,
+    probe = None
+    if sensitivity == "probe":
+        from .sensitivity import output_probe
+
+        probe = lambda curves: output_probe(src.model, layers, curves, src.calibration)  # noqa: E731
+    result = make_plan(layers, specs, lat, mem, bounds, Path(cache_dir), progress=not quiet, sensitivity=probe,
                        max_density=None if sparsity is None else 1.0 - sparsity)
     model_info = {"name": src.name, "source": model or "asr_lstm", "hash": tensor_hash([l.weight for l in layers]), "layers": len(layers),
                   "metrics": {k: round(float(v), 6) for k, v in src.metrics.items() if isinstance(v, (int, float))}}

@@ -153,7 +153,7 @@ def _simulate_target(spec: HardwareSpec, names: list[str], weights: list[np.ndar
 
 def make_plan(layers: list[Layer], specs: list[HardwareSpec], latency_cycles: dict[str, float],
               memory_bytes: dict[str, float], bounds: Bounds | None = None, cache_dir: Path | None = None,
-              sensitivity: np.ndarray | None = None, progress: bool = True, max_density: float | None = None) -> Plan:
+              sensitivity=None, progress: bool = True, max_density: float | None = None) -> Plan:
     """Plan per-layer density and format for every spec in ``specs`` under its budgets (see module doc)."""
     if not layers:
         raise ValueError("the model has no prunable layer (Linear, Conv1d/2d, LSTM or GRU)")
@@ -176,6 +176,8 @@ def make_plan(layers: list[Layer], specs: list[HardwareSpec], latency_cycles: di
                   for f in formats if f != "dense"}
     curves = load_or_compute(layers, structures, cache_dir, progress=progress)
     options = build_options(layers, curves, specs, formats, bounds)
+    if callable(sensitivity):  # computed from the curves, e.g. planner.sensitivity.output_probe
+        sensitivity = sensitivity(curves)
     total_weights = sum(l.weight.numel() for l in layers)
     nnz_cap = None if max_density is None else max_density * total_weights
     eff = Budgets(dict(latency_cycles), dict(memory_bytes), nnz_cap)
@@ -236,6 +238,7 @@ def make_plan(layers: list[Layer], specs: list[HardwareSpec], latency_cycles: di
             "simulated": {"cycles": sim.total_cycles, "seconds": sim.total_s, "bytes": sim.total_bytes},
             "dense": {"cycles": dense.total_cycles, "seconds": dense.total_s, "bytes": dense.total_bytes},
         }
-    solver = {"program": alloc.program, "solver": "HIGHS", "status": alloc.status, "objective": alloc.distortion,
+    solver = {"sensitivity": None if sensitivity is None else [round(float(v), 6) for v in sensitivity],
+              "program": alloc.program, "solver": "HIGHS", "status": alloc.status, "objective": alloc.distortion,
               "rounds": history}
     return Plan(plans, targets, solver)

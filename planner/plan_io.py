@@ -35,7 +35,7 @@ def plan_document(plan: Plan, model: dict, calibration: dict) -> dict:
                         "simulated": {k: r(v, 9) for k, v in t["simulated"].items()},
                         "dense": {k: r(v, 9) for k, v in t["dense"].items()}}
                     for h, t in plan.targets.items()},
-        "solver": {"program": plan.solver["program"], "solver": plan.solver["solver"], "status": plan.solver["status"],
+        "solver": {"sensitivity": plan.solver.get("sensitivity"), "program": plan.solver["program"], "solver": plan.solver["solver"], "status": plan.solver["status"],
                    "objective": r(plan.solver["objective"]), "rounds": plan.solver["rounds"]},
         "totals": {"weights": total_w, "nonzeros": total_nnz, "density": r(total_nnz / total_w),
                    "distortion": r(sum(l.distortion for l in plan.layers))},
