@@ -26,9 +26,9 @@ class FinetuneConfig:
     prune_start: int = 0
     prune_end: int | None = None  # default: 70% of the steps
     frequency: int = 50
-    lr: float = 5e-4
+    lr: float = 2e-4
     batch: int = 32
-    eval_every: int = 200
+    eval_every: int = 100
     checkpoint_every: int = 100
     calibration_utterances: int = 16
     seed: int = 0
@@ -70,6 +70,7 @@ def finetune_asr(plan: dict, out_dir: str | Path, cfg: FinetuneConfig, corpus: s
                         cfg.frequency).prepare()
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     step, log_rows = 0, []
+    best = {"dev_wer": float("inf"), "state": None, "step": None}  # best dev WER once the masks are final
     if resume:
         try:
             state = torch.load(ckpt_path, map_location="cpu", weights_only=False)
@@ -80,6 +81,7 @@ def finetune_asr(plan: dict, out_dir: str | Path, cfg: FinetuneConfig, corpus: s
             pruner.load_state_dict(state["pruner"])
             torch.set_rng_state(state["torch_rng"])
             step, log_rows = int(state["step"]), list(state["log"])
+            best = state["best"]
         except Exception as e:  # noqa: BLE001 - unpickling a damaged file can raise almost anything
             raise ValueError(f"cannot resume from {ckpt_path}: corrupt or incompatible checkpoint ({e})") from None
     stream = _train_stream(splits["train"], cfg.batch, cfg.seed)
@@ -103,19 +105,25 @@ def finetune_asr(plan: dict, out_dir: str | Path, cfg: FinetuneConfig, corpus: s
             model.train()
             log_rows.append({"step": step, "loss": round(loss.item(), 5), "sparsity": round(pruner.sparsity(), 5),
                              "dev_wer": round(wer, 5), "dev_cer": round(cer, 5)})
+            if step >= cfg.end and wer < best["dev_wer"]:  # model selection on dev, never on test
+                best = {"dev_wer": wer, "state": {k: v.clone() for k, v in model.state_dict().items()}, "step": step}
         if step % cfg.checkpoint_every == 0 or step == cfg.steps:
             _save_atomic({"model": model.state_dict(), "optimizer": opt.state_dict(), "pruner": pruner.state_dict(),
-                          "torch_rng": torch.get_rng_state(), "step": step, "log": log_rows, "config": asdict(cfg)},
+                          "torch_rng": torch.get_rng_state(), "step": step, "log": log_rows, "config": asdict(cfg),
+                          "best": best},
                          ckpt_path)
             with open(log_path, "w", newline="") as f:
                 w = csv.DictWriter(f, fieldnames=["step", "loss", "sparsity", "dev_wer", "dev_cer"])
                 w.writeheader()
                 w.writerows(log_rows)
     bar.close()
+    if best["state"] is not None:
+        model.load_state_dict(best["state"])
     sparsity = pruner.sparsity()
     pruner.squash_mask()
     wer, cer = evaluate(model, splits["test"])
     _save_atomic({"state_dict": model.state_dict(), "config": model.config}, final_path)
-    results = {"test_wer": wer, "test_cer": cer, "sparsity": sparsity, "steps": cfg.steps, "select": cfg.select}
+    results = {"test_wer": wer, "test_cer": cer, "sparsity": sparsity, "steps": cfg.steps, "select": cfg.select,
+               "best_step": best["step"], "best_dev_wer": best["dev_wer"]}
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     return results
