@@ -25,11 +25,9 @@ from planner.baselines import ALLOCATORS, SELECTORS
 from planner.builtin import load_asr_lstm
 from planner.cs import damped, htp, normalised_error
 from planner.layers import calibrate, find_layers
-from planner.plan import make_plan
-from planner.quantize import to_storage
+from planner.plan import make_plan, simulate_weights
 from planner.sensitivity import output_probe
 from planner.structure import Unstructured
-from simulators.engine import simulate
 from simulators.spec import load_spec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,9 +77,7 @@ def selection_table(model, layers, test):
 
 
 def simulated_cycles(spec, layers, weights, formats):
-    enc = [spec.format(f).encode(to_storage(w, spec.weights.dtype), spec.weights.dtype, spec.weights.alignment_bytes)
-           for w, f in zip(weights, formats)]
-    return simulate([l.name for l in layers], enc, spec).total_cycles
+    return simulate_weights(spec, [l.name for l in layers], weights, formats).total_cycles
 
 
 def realise(layers, densities):

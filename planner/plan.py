@@ -145,7 +145,8 @@ def _realise(layer: Layer, option: Option, density: float, fmt, curves: dict, me
     return memo[key]
 
 
-def _simulate_target(spec: HardwareSpec, names: list[str], weights: list[np.ndarray], formats: list[str]):
+def simulate_weights(spec: HardwareSpec, names: list[str], weights: list[np.ndarray], formats: list[str]):
+    """Cycle-level result of float ``weights`` stored in ``spec``'s dtype, each layer in its format."""
     enc = [spec.format(f).encode(to_storage(w, spec.weights.dtype), spec.weights.dtype, spec.weights.alignment_bytes)
            for w, f in zip(weights, formats)]
     return simulate(names, enc, spec)
@@ -182,7 +183,7 @@ def make_plan(layers: list[Layer], specs: list[HardwareSpec], latency_cycles: di
     nnz_cap = None if max_density is None else max_density * total_weights
     eff = Budgets(dict(latency_cycles), dict(memory_bytes), nnz_cap)
     memo: dict = {}
-    dense_sims = {h.name: _simulate_target(h, names, [l.weight.numpy() for l in layers], ["dense"] * len(layers))
+    dense_sims = {h.name: simulate_weights(h, names, [l.weight.numpy() for l in layers], ["dense"] * len(layers))
                   for h in specs}
     history = []
     for rnd in range(1, MAX_ROUNDS + 1):
@@ -192,7 +193,7 @@ def make_plan(layers: list[Layer], specs: list[HardwareSpec], latency_cycles: di
                     for l, o, d in tqdm(list(zip(layers, chosen, alloc.density)), desc=f"masks (round {rnd})",
                                         disable=not progress, leave=False)]
         weights = [r[0] for r in realised]
-        sims = {h.name: _simulate_target(h, names, weights, [o.format for o in chosen]) for h in specs}
+        sims = {h.name: simulate_weights(h, names, weights, [o.format for o in chosen]) for h in specs}
         over = {}
         for h in specs:
             sim = sims[h.name]

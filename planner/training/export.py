@@ -16,27 +16,13 @@ import torch
 from torch import nn
 
 from simulators.engine import SimResult, simulate
-from simulators.formats import Encoded, get_format, value_type
+from simulators.formats import Encoded, get_format
 from simulators.spec import HardwareSpec
 
+from ..quantize import quantise
 from . import masking
 
 MANIFEST_VERSION = 1
-
-
-def _quantise(w: np.ndarray, dtype: str) -> tuple[np.ndarray, list[float] | None]:
-    vt = value_type(dtype)
-    if vt.is_float:
-        q = w.astype(vt.numpy_dtype)
-        if np.any((q == 0) & (w != 0)):
-            raise ValueError(f"a nonzero weight underflows to zero in {dtype}; export in fp32")
-        return q, None
-    qmax = (1 << (vt.bits - 1)) - 1
-    scale = np.abs(w).max(axis=1) / qmax
-    scale[scale == 0] = 1.0
-    q = np.clip(np.round(w / scale[:, None]), -qmax, qmax)
-    q = np.where((w != 0) & (q == 0), np.sign(w), q)
-    return q.astype(vt.numpy_dtype), scale.tolist()
 
 
 def export_model(model: nn.Module, plan: dict, spec: HardwareSpec, out_dir: str | Path, dtype: str | None = None) -> Path:
@@ -49,7 +35,9 @@ def export_model(model: nn.Module, plan: dict, spec: HardwareSpec, out_dir: str 
         mod, pname = masking.owner(model, l["name"])
         w = getattr(mod, pname).detach().reshape(l["rows"], l["cols"]).double().numpy()
         fmt = spec.format(l["format"])
-        q, scale = _quantise(w, dtype)
+        q, scale = quantise(w, dtype)
+        if scale is None and np.any((q.astype(np.float64) != w) & (w != 0) & (np.abs(w) < np.finfo(q.dtype).tiny)):
+            raise ValueError(f"{l['name']}: weights underflow in {dtype}; export in fp32")
         enc = fmt.encode(q, dtype, spec.weights.alignment_bytes)
         fname = f"{i:03d}.bin"
         tmp = out / (fname + ".tmp")
@@ -58,7 +46,7 @@ def export_model(model: nn.Module, plan: dict, spec: HardwareSpec, out_dir: str 
         entries.append({"name": l["name"], "file": fname, "format": l["format"], "params": fmt.params,
                         "dtype": dtype, "shape": [l["rows"], l["cols"]], "alignment": spec.weights.alignment_bytes,
                         "sections": [s.data.size for s in enc.sections], "bytes": enc.nbytes,
-                        "sha256": hashlib.sha256(enc.buffer.tobytes()).hexdigest(), "row_scale": scale})
+                        "sha256": hashlib.sha256(enc.buffer.tobytes()).hexdigest(), "row_scale": None if scale is None else scale.tolist()})
     manifest = {"version": MANIFEST_VERSION, "spec": spec.name, "spec_hash": spec.source_hash, "layers": entries}
     tmp = out / "manifest.json.tmp"
     tmp.write_text(json.dumps(manifest, indent=1) + "\n")

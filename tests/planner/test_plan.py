@@ -120,3 +120,13 @@ def test_bounds_are_respected_and_checked(tmp_path):
         make_plan(layers, [spec], {"dsp": 1e9}, {"dsp": 1e9}, Bounds(min_density=1.5), progress=False)
     with pytest.raises(ValueError, match="must be a positive number"):
         make_plan(layers, [spec], {"dsp": 0.0}, {"dsp": 1e9}, progress=False)
+
+
+def test_reading_other_or_newer_plans_is_refused(tmp_path):
+    p = tmp_path / "plan.yaml"
+    p.write_text("schema: sparsity-plan\nversion: 2\nmasks_file: x.npz\n")
+    with pytest.raises(ValueError, match="version 2; this planner reads up to 1"):
+        read_plan(p)
+    p.write_text("name: something else\n")
+    with pytest.raises(ValueError, match="not a sparsity plan"):
+        read_plan(p)
