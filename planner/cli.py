@@ -108,8 +108,6 @@ def _bounds(min_density, keep_dense, formats, config_path):
                 b.per_layer_min[pat] = float(opts["min_density"])
             if opts.get("keep_dense"):
                 b.keep_dense.append(pat)
-                if opts.get("min_density", 1.0) < 1.0:
-                    pass  # kept dense wins; the bound is then moot
     if min_density is not None:
         b.min_density = min_density
     b.keep_dense += list(keep_dense)

@@ -30,7 +30,6 @@ Bytes = Annotated[float, BeforeValidator(units.parse_bytes)]
 BytesOrZero = Annotated[float, BeforeValidator(lambda v: units.parse_bytes(v, allow_zero=True))]
 Hz = Annotated[float, BeforeValidator(units.parse_hz)]
 BytesPerS = Annotated[float, BeforeValidator(units.parse_bytes_per_s)]
-TimeOrCycles = Union[str, int, float]  # converted by the owning model, which knows the clock
 
 
 def _finite_positive(v: object) -> object:

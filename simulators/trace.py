@@ -1,5 +1,7 @@
 """Write a memory request trace in the plain-text format DRAMsim3 (and Ramulator's ``--trace``) replay:
-one ``0x<address> READ <cycle>`` line per burst request, cycles in the memory clock."""
+one ``0x<address> READ <cycle>`` line per burst request, in issue order.  ``cycle`` is the memory-clock cycle at
+which the reader issues the request: one request per clock, as in the free-running stream the simulator models
+(the controller's queue then applies back-pressure), which is also how the DRAMsim3 reference figures were made."""
 from __future__ import annotations
 
 from pathlib import Path

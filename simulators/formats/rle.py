@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Format, Section, register, row_offsets_from_counts
-from .packing import pack_uint, pack_values, packed_bytes, unpack_uint, unpack_values
+from .packing import pack_uint, pack_values, unpack_uint, unpack_values
 
 
 def _gaps_and_pads(flat_mask: np.ndarray, run_limit: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

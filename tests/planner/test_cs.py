@@ -1,6 +1,5 @@
 """Compressed-sensing recovery: structure projections, refit optimality, HTP against magnitude and the convex
 relaxation."""
-import numpy as np
 import pytest
 import torch
 from hypothesis import given

@@ -2,7 +2,6 @@
 simulator on its real masks; infeasible budgets raise a clear error; same inputs give the same plan bytes."""
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 import yaml

@@ -1,6 +1,5 @@
 """The torch stage on a tiny model: cubic schedule, gradual CS / magnitude pruning to the plan, parametrised masks,
 export round trip, and clear errors for a plan that does not fit the model."""
-import numpy as np
 import pytest
 import torch
 import yaml
