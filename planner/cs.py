@@ -72,7 +72,7 @@ class Recovery:
 
 
 def htp(W: torch.Tensor, H: torch.Tensor, nnz: int, structure=None, start: torch.Tensor | None = None,
-        iters: int = 4, cg_iters: int = 8, final_cg_iters: int = 25) -> Recovery:
+        iters: int = 2, cg_iters: int = 6, final_cg_iters: int = 12) -> Recovery:
     """Hard thresholding pursuit with least-squares refit.  ``H`` should already be damped; ``start`` is a warm
     start (e.g. the solution at a nearby density); default start is the OBS-style saliency ``w^2 H_jj``."""
     structure = structure or Unstructured()

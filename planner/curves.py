@@ -16,7 +16,7 @@ from .layers import Layer
 from .structure import NOfM, structure_key
 
 DEFAULT_GRID = (1.0, 0.8, 0.65, 0.5, 0.4, 0.3, 0.22, 0.15, 0.1, 0.06, 0.03)
-ALGORITHM_VERSION = "htp-v1"
+ALGORITHM_VERSION = "htp-v2"  # bump when the recovery changes: cached curves are then recomputed
 
 
 @dataclass
