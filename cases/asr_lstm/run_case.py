@@ -64,6 +64,14 @@ def main(argv=None):
                  "nonzeros": sum(l.weight.numel() for l in layers), "bytes": dense_sim.total_bytes,
                  "latency_us": dense_sim.total_s * 1e6, "speedup": 1.0})
     print(rows[-1], flush=True)
+    # control: the same fine-tuning without pruning, to separate the effect of training from that of sparsity
+    run = runs / "dense_finetuned"
+    if not (run / "results.json").exists():
+        finetune_asr({**dense_doc, "model": {"name": "asr_lstm"}}, run, FinetuneConfig(steps=args.steps, select="magnitude"),
+                     resume=(run / "checkpoint.pt").exists(), progress=False)
+    res = json.loads((run / "results.json").read_text())
+    rows.append({**rows[0], "run": "dense_finetuned", "select": "-", "test_wer": res["test_wer"], "test_cer": res["test_cer"]})
+    print(rows[-1], flush=True)
     for s in [float(v) for v in args.sparsities.split(",")]:
         plan_path = runs / f"plan_{s:.2f}" / "plan.yaml"
         huge = {spec.name: 1e12}
@@ -96,6 +104,7 @@ def main(argv=None):
         g = g.sort_values("latency_us")
         ax.plot(g["latency_us"], g["test_wer"] * 100, "o-", label=f"{select} selection")
     ax.axhline(df.loc[0, "test_wer"] * 100, color="gray", ls="--", label="dense")
+    ax.axhline(df.loc[1, "test_wer"] * 100, color="gray", ls=":", label="dense, fine-tuned alike")
     ax.set_xlabel(f"simulated latency per step on {spec.name} (µs)")
     ax.set_ylabel("test WER (%)")
     ax.set_title("ASR case: WER vs simulated latency after fine-tuning")
