@@ -41,7 +41,7 @@ class PlanPruner:
 
     Every ``frequency`` steps between ``start`` and ``end`` the target density of each layer follows the cubic
     schedule towards the plan's density; the weights kept are chosen by ``select``: ``"cs"`` (hard thresholding
-    pursuit on the current dense weights with a running Gram of each layer's inputs, then the least-squares refit
+    pursuit on the current masked weights (what the model computes) with a running Gram of each layer's inputs, then the least-squares refit
     of the kept weights is written back) or ``"magnitude"`` (the baseline).  ``calibration`` are inputs for the Gram.
     """
 
@@ -124,7 +124,10 @@ class PlanPruner:
         for l in self.layers:
             name = l["name"]
             W = masking.original(self.model, name)
-            W2 = W.detach().reshape(l["rows"], l["cols"]).float()
+            current = masking.current_mask(self.model, name).reshape(l["rows"], l["cols"])
+            # the function the model computes now: weights already pruned are zero, not their stale originals
+            # (recovering the stale dense matrix would re-add compensation for weights training has moved past)
+            W2 = W.detach().reshape(l["rows"], l["cols"]).float() * current
             structure = structure_from_key(l["structure"])
             final = l["format"] == "dense" or l["density"] >= 1.0
             if final:
@@ -136,9 +139,8 @@ class PlanPruner:
             if isinstance(structure, NOfM) and t < self.end:
                 structure = Unstructured()  # N:M is imposed at the end; before, prune unstructured to the density
             if self.select == "cs":
-                start = W2 * masking.current_mask(self.model, name).reshape(W2.shape)
-                rec = htp(W2, damped(self.grams[name].double()).float(), nnz, structure, start=start)
-                W.copy_(torch.where(rec.mask, rec.weights, W2).reshape(W.shape))  # the refit of the kept weights
+                rec = htp(W2, damped(self.grams[name].double()).float(), nnz, structure, start=W2)
+                W.copy_(torch.where(rec.mask, rec.weights, W.detach().reshape(W2.shape)).reshape(W.shape))  # the refit
                 mask = rec.mask
             else:
                 mask = structure.project(W2.abs(), nnz)
