@@ -96,6 +96,7 @@ def main(argv=None):
                          "speedup": dense_sim.total_s / sim.total_s})
             print(rows[-1], flush=True)
     df = pd.DataFrame(rows)
+    df = pd.concat([df.iloc[:2], df.iloc[2:].sort_values(["sparsity", "select"])], ignore_index=True)
     results.mkdir(parents=True, exist_ok=True)
     df.to_csv(results / "case.csv", index=False)
     (results / "case.md").write_text(df.to_markdown(index=False, floatfmt=".4f") + "\n")
