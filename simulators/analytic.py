@@ -84,7 +84,8 @@ def layer_stages(rows: int, cols: int, density, format_name: str, spec: Hardware
     skip = spec.compute.skips_zero_weights and format_name != "dense"
     macs = (entries if skip else np.full_like(d, rows * cols)) * batch
     comp = macs / spec.compute.macs_per_cycle[dtype] + spec.compute.layer_overhead_cycles
-    return {"bytes": nbytes, "tiles": tiles, "read_cycles": read, "decode_cycles": dec, "compute_cycles": comp,
+    last_share = nbytes / spec.weights.tile_bytes - np.floor(nbytes / spec.weights.tile_bytes)
+    return {"bytes": nbytes, "tiles": tiles, "last_tile_share": last_share, "read_cycles": read, "decode_cycles": dec, "compute_cycles": comp,
             "first_cycles": np.full_like(d, sc.first_cycles if first else 0.0),
             "setup_cycles": np.full_like(d, fcost.setup_cycles),
             "overhead_cycles": np.full_like(d, spec.compute.layer_overhead_cycles)}
@@ -100,21 +101,27 @@ def _refresh(spec: HardwareSpec) -> tuple[float, float]:
 
 
 def _tile_arrays(st: dict, i: int, refresh: tuple[float, float] = (0.0, 0.0)):
-    """Per-tile stage cycles of a layer: equal tiles, except that DRAM refresh stalls land on the tiles whose
-    reads cross a refresh (the average read cost already holds them; here they are put where they happen)."""
+    """Per-tile stage cycles of a layer: full tiles of ``tile_bytes`` and a last partial one, as the simulator cuts
+    them; DRAM refresh stalls land on the tiles whose reads cross a refresh (the average read cost already holds
+    them; here they are put where they happen)."""
     n = int(st["tiles"][i])
+    share_of = np.ones(n)
+    last = st["last_tile_share"][i]
+    if n > 1 and 0 < last < 1:
+        share_of[-1] = last
+    share_of /= share_of.sum()
     stream = st["read_cycles"][i] - st["first_cycles"][i]
-    r = np.full(n, stream / n)
+    r = stream * share_of
     interval, duration = refresh
     if interval > 0 and n > 1:
-        share = duration / interval  # fraction of streaming time spent refreshing
-        r[:] = stream * (1 - share) / n
-        cum = np.cumsum(r) / (1 - share)
+        refresh_share = duration / interval  # fraction of streaming time spent refreshing
+        r = r * (1 - refresh_share)
+        cum = np.cumsum(r) / (1 - refresh_share)
         hits = np.diff(np.concatenate([[0.0], np.floor(cum / interval)]))
-        r += hits * duration
+        r = r + hits * duration
         r *= stream / r.sum()
-    d = np.full(n, (st["decode_cycles"][i] - st["setup_cycles"][i]) / n)
-    c = np.full(n, (st["compute_cycles"][i] - st["overhead_cycles"][i]) / n)
+    d = (st["decode_cycles"][i] - st["setup_cycles"][i]) * share_of
+    c = (st["compute_cycles"][i] - st["overhead_cycles"][i]) * share_of
     r[0] += st["first_cycles"][i]
     d[0] += st["setup_cycles"][i]
     c[0] += st["overhead_cycles"][i]
