@@ -178,11 +178,13 @@ def write_tables(df: pd.DataFrame, out_dir: str | Path) -> dict[str, Path]:
 def densities_matrix(df: pd.DataFrame) -> pd.DataFrame:
     """Layers x feasible points: each layer's planned density."""
     ok = df[df["feasible"]]
-    cols = {}
-    for _, r in ok.iterrows():
-        label = f"{r['spec']} {r['override'] if r['override'] != '-' else ''} {r['latency_budget_ms']:.3g}ms {r['memory_budget_mb']:.3g}MiB"
-        cols[label.replace("  ", " ")] = json.loads(r["layer_densities"])
-    return pd.DataFrame(cols)
+    return pd.DataFrame({point_label(r): json.loads(r["layer_densities"]) for _, r in ok.iterrows()})
 
 
-__all__ = ["Point", "make_points", "run_point", "run_sweep", "write_tables", "densities_matrix"]
+def point_label(row) -> str:
+    """Short label of a sweep point for plots: spec, override, budgets."""
+    override = "" if row["override"] == "-" else f" {row['override']}"
+    return f"{row['spec']}{override} {row['latency_budget_ms']:.3g}ms {row['memory_budget_mb']:.3g}MiB"
+
+
+__all__ = ["Point", "make_points", "run_point", "run_sweep", "write_tables", "densities_matrix", "point_label"]

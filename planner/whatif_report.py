@@ -12,7 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from .whatif import densities_matrix  # noqa: E402
+from .whatif import densities_matrix, point_label  # noqa: E402
 
 
 def _save(fig, out: Path, stem: str) -> dict[str, Path]:
@@ -55,7 +55,7 @@ def format_mix_plot(df: pd.DataFrame, out: Path) -> dict[str, Path]:
     mix = pd.DataFrame([json.loads(m) for m in ok["format_mix"]]).fillna(0.0) if len(ok) else pd.DataFrame()
     fig, ax = plt.subplots(figsize=(max(6, 0.4 * len(ok) + 3), 4))
     bottom = None
-    labels = [f"{r.spec} {r.latency_budget_ms:.3g}ms {r.memory_budget_mb:.3g}MiB" for r in ok.itertuples()]
+    labels = [point_label(r) for _, r in ok.iterrows()]
     for fmt in mix.columns:
         ax.bar(range(len(ok)), mix[fmt], bottom=bottom, label=fmt)
         bottom = mix[fmt] if bottom is None else bottom + mix[fmt]
