@@ -103,3 +103,31 @@ def test_torchscript_model_points_to_the_eager_route(tmp_path, calib):
     torch.save(torch.jit.load(str(path)).state_dict(), state)
     r, out = _plan(tmp_path, calib, "--memory-mb", "0.025", "--checkpoint", str(state))
     assert r.exit_code == 0, r.output
+
+
+def test_apply_masks_refits_and_never_overwrites(tmp_path, calib):
+    from planner.plan_io import read_plan
+    from tests.fixtures.models import tiny_asr
+
+    r, out = _plan(tmp_path, calib, "--memory-mb", "0.02")
+    assert r.exit_code == 0, r.output
+    pruned = tmp_path / "pruned.pt"
+    args = ["apply", "--plan", str(out), "--calib", calib, "--out", str(pruned)]
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 0, r.output
+    state = torch.load(pruned, weights_only=True)
+    _, masks = read_plan(out)
+    original = tiny_asr().state_dict()
+    for name, mask in masks.items():
+        w = state[name]
+        assert torch.equal(w != 0, torch.from_numpy(mask))
+        if not mask.all():  # kept weights were refit, not just copied
+            assert not torch.allclose(w[torch.from_numpy(mask)], original[name][torch.from_numpy(mask)])
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code != 0 and "exists" in r.output
+    other = tmp_path / "out" / "other.yaml"
+    doc = __import__("yaml").safe_load(out.read_text())
+    doc["layers"][0]["rows"] += 1
+    other.write_text(__import__("yaml").safe_dump(doc))
+    r = CliRunner().invoke(main, ["apply", "--plan", str(other), "--calib", calib, "--out", str(tmp_path / "p2.pt")])
+    assert r.exit_code != 0 and "made for another model" in r.output
