@@ -206,13 +206,13 @@ def _print_plan(result, specs, paths):
     click.echo(f"wrote {paths['plan']}, {paths['masks'].name}, {paths['torch_ao'].name}")
 
 
-def _plan_and_model(plan_path, model, checkpoint, calib=None):
+def _plan_and_model(plan_path, model, checkpoint, calib=None, need_calibration=True):
     from .model_source import load_model
     from .plan_io import read_plan
     from .training.pruner import check_plan_matches
 
     doc, masks = read_plan(plan_path)
-    src = load_model(model or doc["model"].get("source", doc["model"]["name"]), calib, checkpoint)
+    src = load_model(model or doc["model"].get("source", doc["model"]["name"]), calib, checkpoint, need_calibration)
     check_plan_matches(src.model, doc)
     return doc, masks, src
 
@@ -235,7 +235,7 @@ def apply(plan_path, model, checkpoint, calib, no_refit, out_path):
     out = Path(out_path)
     if out.exists():
         raise ValueError(f"{out} exists; choose another --out (nothing was overwritten)")
-    doc, masks, src = _plan_and_model(plan_path, model, checkpoint, calib)
+    doc, masks, src = _plan_and_model(plan_path, model, checkpoint, calib, need_calibration=not no_refit)
     layers = [Layer(l["name"], masking.original(src.model, l["name"]).detach().reshape(l["rows"], -1).float().clone())
               for l in doc["layers"]]
     if not no_refit:
@@ -301,7 +301,7 @@ def export(plan_path, hw, model, checkpoint, dtype, out_dir):
     from .training.export import export_model, simulate_export
 
     spec = load_spec(hw)
-    doc, _, src = _plan_and_model(plan_path, model, None)
+    doc, _, src = _plan_and_model(plan_path, model, None, need_calibration=False)
     if checkpoint:
         state = torch.load(checkpoint, map_location="cpu", weights_only=True)
         state = state.get("state_dict", state)

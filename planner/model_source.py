@@ -43,7 +43,8 @@ def _load_calibration(path: str) -> list:
     return list(data)
 
 
-def load_model(spec: str | None, calib: str | None = None, checkpoint: str | None = None) -> ModelSource:
+def load_model(spec: str | None, calib: str | None = None, checkpoint: str | None = None,
+               need_calibration: bool = True) -> ModelSource:
     """The model named by ``spec`` (default: the built-in ``asr_lstm``) and its calibration inputs."""
     spec = spec or "asr_lstm"
     metrics: dict = {}
@@ -82,10 +83,10 @@ def load_model(spec: str | None, calib: str | None = None, checkpoint: str | Non
         _load_checkpoint(model, checkpoint)
     if calib:
         data = _load_calibration(calib)
-    if data is None:
+    if data is None and need_calibration:
         raise ValueError(f"model {spec!r} needs calibration inputs: pass --calib FILE (.pt tensor or list, .npy, .npz)")
     model.eval()
-    return ModelSource(name, model, data, metrics)
+    return ModelSource(name, model, data or [], metrics)
 
 
 def _load_checkpoint(model: nn.Module, path: str) -> None:

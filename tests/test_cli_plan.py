@@ -131,3 +131,16 @@ def test_apply_masks_refits_and_never_overwrites(tmp_path, calib):
     other.write_text(__import__("yaml").safe_dump(doc))
     r = CliRunner().invoke(main, ["apply", "--plan", str(other), "--calib", calib, "--out", str(tmp_path / "p2.pt")])
     assert r.exit_code != 0 and "made for another model" in r.output
+
+
+def test_finetune_and_export_commands_check_their_inputs(tmp_path, calib):
+    r, out = _plan(tmp_path, calib, "--memory-mb", "0.02")
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(main, ["finetune", "--plan", str(out), "--case", "asr_lstm", "--out", str(tmp_path / "ft")])
+    assert r.exit_code != 0 and "not the 'asr_lstm' case" in r.output
+    r = CliRunner().invoke(main, ["export", "--plan", str(out), "--hw", DSP, "--out", str(tmp_path / "exp")])
+    assert r.exit_code == 0, r.output
+    assert "simulated on dsp" in r.output and (tmp_path / "exp" / "manifest.json").exists()
+    manifest = json.loads((tmp_path / "exp" / "manifest.json").read_text())
+    assert sum(e["bytes"] for e in manifest["layers"]) == sum(
+        (tmp_path / "exp" / e["file"]).stat().st_size for e in manifest["layers"])
