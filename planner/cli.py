@@ -246,8 +246,12 @@ def apply(plan_path, model, checkpoint, calib, no_refit, out_path):
             if not no_refit and not bool(mask.all()):
                 w = refit(l.weight, damped(l.gram).float(), mask, l.weight, iters=60)
                 masking.original(src.model, l.name).copy_(w.reshape(masking.original(src.model, l.name).shape))
-            masking.attach(src.model, l.name, mask)
-    masking.squash(src.model, [l.name for l in layers])
+            if isinstance(src.model, torch.jit.ScriptModule):  # no parametrisations in TorchScript: mask in place
+                masking.original(src.model, l.name).mul_(mask.reshape(masking.original(src.model, l.name).shape))
+            else:
+                masking.attach(src.model, l.name, mask)
+    if not isinstance(src.model, torch.jit.ScriptModule):
+        masking.squash(src.model, [l.name for l in layers])
     out.parent.mkdir(parents=True, exist_ok=True)
     torch.save(src.model.state_dict(), out)
     kept = sum(int(m.sum()) for m in masks.values())

@@ -33,16 +33,31 @@ def _matrix(p: torch.Tensor) -> torch.Tensor:
     return p.detach().reshape(p.shape[0], -1).float().clone()
 
 
+def _kind(mod: nn.Module) -> str | None:
+    """``linear``/``conv``/``rnn`` for eager modules and for TorchScript copies of them (by ``original_name``)."""
+    if isinstance(mod, torch.jit.ScriptModule):
+        name = getattr(mod, "original_name", "")
+        return {"Linear": "linear", "Conv1d": "conv", "Conv2d": "conv", "LSTM": "rnn", "GRU": "rnn"}.get(name)
+    if isinstance(mod, nn.Linear):
+        return "linear"
+    if isinstance(mod, (nn.Conv1d, nn.Conv2d)):
+        return "conv" if mod.groups == 1 else None  # grouped/depthwise convolutions are left dense
+    if isinstance(mod, (nn.LSTM, nn.GRU)):
+        return "rnn"
+    return None
+
+
 def find_layers(model: nn.Module) -> list[Layer]:
-    """Every prunable matrix of ``model``, in module order."""
+    """Every prunable matrix of ``model`` (eager or TorchScript), in module order."""
     out = []
     for mname, mod in model.named_modules():
         prefix = f"{mname}." if mname else ""
-        if isinstance(mod, (nn.Linear, nn.Conv1d, nn.Conv2d)):
-            if isinstance(mod, (nn.Conv1d, nn.Conv2d)) and mod.groups != 1:
-                continue  # grouped/depthwise convolutions are left dense
+        kind = _kind(mod)
+        if kind in ("linear", "conv"):
+            if kind == "conv" and getattr(mod, "groups", 1) != 1:
+                continue
             out.append(Layer(prefix + "weight", _matrix(mod.weight)))
-        elif isinstance(mod, (nn.LSTM, nn.GRU)):
+        elif kind == "rnn":
             for pname, p in mod.named_parameters(recurse=False):
                 if pname.startswith(("weight_ih", "weight_hh")):
                     out.append(Layer(prefix + pname, _matrix(p)))
@@ -96,6 +111,14 @@ def calibrate(model: nn.Module, layers: list[Layer], inputs: list) -> list[Layer
         raise ValueError("calibration data is empty: give at least one input batch")
     by_name = {l.name: l for l in layers}
     grams = {l.name: _Gram(l.shape[1]) for l in layers}
+    if isinstance(model, torch.jit.ScriptModule):  # no hooks inside TorchScript: watch the dispatcher instead
+        from .script_calibration import record_inputs
+
+        try:
+            record_inputs(model, list(by_name), inputs, lambda name, X: grams[name].add(X))
+        except (RuntimeError, TypeError, IndexError) as e:
+            raise ValueError(f"the model's forward pass failed on calibration input: {str(e).splitlines()[0]}") from None
+        return _finish(layers, grams)
     hooks = []
     for mname, mod in model.named_modules():
         prefix = f"{mname}." if mname else ""
@@ -134,6 +157,10 @@ def calibrate(model: nn.Module, layers: list[Layer], inputs: list) -> list[Layer
     finally:
         for h in hooks:
             h.remove()
+    return _finish(layers, grams)
+
+
+def _finish(layers: list[Layer], grams: dict) -> list[Layer]:
     for l in layers:
         g = grams[l.name]
         if g.count == 0:

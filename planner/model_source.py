@@ -72,10 +72,7 @@ def load_model(spec: str | None, calib: str | None = None, checkpoint: str | Non
         except Exception as e:  # noqa: BLE001
             raise ValueError(f"{spec} is not a TorchScript file ({str(e).splitlines()[0]}); for a state dict use "
                              f"--model module:factory --checkpoint {spec}") from None
-        raise ValueError(
-            f"{spec} is a TorchScript model: its layers' inputs cannot be observed for calibration (torch does not run "
-            f"forward hooks inside ScriptModules); plan the eager model instead with --model module:factory "
-            f"--checkpoint FILE (the TorchScript file's state_dict() works as the checkpoint)")
+        name, data = Path(spec).stem, None
     else:
         raise ValueError(f"unknown model {spec!r}: give a built-in name ({', '.join(BUILTIN)}), a TorchScript file, "
                          f"or module:factory")

@@ -92,17 +92,24 @@ def test_calibration_of_the_wrong_shape(tmp_path):
     assert r.exit_code != 0 and "forward pass failed on calibration input 0" in r.output
 
 
-def test_torchscript_model_points_to_the_eager_route(tmp_path, calib):
+def test_torchscript_model_plans_like_its_eager_twin(tmp_path, calib):
+    """TorchScript layers are found by their original module types and calibrated through the dispatcher."""
     from tests.fixtures.models import tiny_asr
 
     path = tmp_path / "tiny.ts"
     torch.jit.script(tiny_asr()).save(str(path))
-    r, out = _plan(tmp_path, calib, "--memory-mb", "0.025", model=str(path))
-    assert r.exit_code != 0 and "is a TorchScript model" in r.output and "--checkpoint" in r.output
-    state = tmp_path / "state.pt"
-    torch.save(torch.jit.load(str(path)).state_dict(), state)
-    r, out = _plan(tmp_path, calib, "--memory-mb", "0.025", "--checkpoint", str(state))
+    r, out = _plan(tmp_path, calib, "--memory-mb", "0.025", "--sensitivity", "uniform", model=str(path))
     assert r.exit_code == 0, r.output
+    ts_plan = __import__("yaml").safe_load(out.read_text())
+    r, out2 = _plan(tmp_path / "eager", calib, "--memory-mb", "0.025", "--sensitivity", "uniform")
+    assert r.exit_code == 0, r.output
+    eager_plan = __import__("yaml").safe_load(out2.read_text())
+    assert ts_plan["layers"] == eager_plan["layers"]
+    r = CliRunner().invoke(main, ["apply", "--plan", str(out), "--calib", calib, "--out", str(tmp_path / "ts.pt")])
+    assert r.exit_code == 0, r.output
+    state = torch.load(tmp_path / "ts.pt", weights_only=True)
+    kept = sum(int((state[l["name"]] != 0).sum()) for l in ts_plan["layers"])
+    assert kept == ts_plan["totals"]["nonzeros"]
 
 
 def test_apply_masks_refits_and_never_overwrites(tmp_path, calib):

@@ -22,7 +22,10 @@ def owner(model: nn.Module, name: str) -> tuple[nn.Module, str]:
     """The module holding parameter ``name`` (a fully-qualified name such as ``lstm.weight_ih_l0``) and the
     parameter's local name."""
     mod_name, _, pname = name.rpartition(".")
-    return (model.get_submodule(mod_name) if mod_name else model), pname
+    mod = model
+    for part in mod_name.split(".") if mod_name else []:  # get_submodule() refuses ScriptModules
+        mod = getattr(mod, part)
+    return mod, pname
 
 
 def attach(model: nn.Module, name: str, mask: torch.Tensor) -> FakeSparsity:

@@ -44,3 +44,13 @@ def test_conv_layers_use_unfolded_inputs():
     assert [l.shape for l in layers] == [(16, 24), (16, 48), (10, 480)]
     calibrate(m, layers, [torch.randn(4, 8, 32)])
     assert layers[0].samples == 4 * 32 and layers[1].samples == 4 * 30
+
+
+def test_torchscript_calibration_equals_eager():
+    for factory, xs in ((tiny_asr, [torch.randn(1, 7, 24) for _ in range(3)]), (conv_net, [torch.randn(2, 8, 32)])):
+        eager, scripted = factory(), torch.jit.script(factory())
+        le = calibrate(eager, find_layers(eager), xs)
+        ls = calibrate(scripted, find_layers(scripted), xs)
+        assert [l.name for l in ls] == [l.name for l in le]
+        for a, b in zip(le, ls):
+            assert a.samples == b.samples and torch.allclose(a.gram, b.gram)
