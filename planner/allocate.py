@@ -201,6 +201,12 @@ def reachable(options: list[Option], n_layers: int) -> dict:
 MILP_MAX_BINARIES = 600
 
 
+def _best_per_layer(options: list[Option], zval: np.ndarray, n_layers: int) -> list[int]:
+    """Index of each layer's most-selected option."""
+    layer_of = np.array([o.layer for o in options])
+    return [int(cand[int(np.argmax(zval[cand]))]) for cand in (np.flatnonzero(layer_of == l) for l in range(n_layers))]
+
+
 def _relax_and_repair(options: list[Option], n_layers: int, budgets: Budgets, sens: np.ndarray) -> list[int] | None:
     """Large models: solve the convex relaxation (selectors in [0, 1]), keep each layer's most-selected format,
     and return the kept option indices (an LP), or None when the relaxation is infeasible."""
@@ -208,12 +214,7 @@ def _relax_and_repair(options: list[Option], n_layers: int, budgets: Budgets, se
     _solve(prob, True, cp.CLARABEL)  # an interior-point method is several times faster than simplex here
     if prob.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
         return None
-    layer_of = np.array([o.layer for o in options])
-    keep = []
-    for l in range(n_layers):
-        cand = np.flatnonzero(layer_of == l)
-        keep.append(int(cand[int(np.argmax(z.value[cand]))]))
-    return keep
+    return _best_per_layer(options, z.value, n_layers)
 
 
 def allocate(options: list[Option], n_layers: int, budgets: Budgets, sensitivity: np.ndarray | None = None) -> Allocation:
@@ -224,18 +225,19 @@ def allocate(options: list[Option], n_layers: int, budgets: Budgets, sensitivity
     if not options:
         raise ValueError("nothing to allocate: no prunable layer")
     sens = np.ones(n_layers) if sensitivity is None else np.asarray(sensitivity, float)
-    program = None
-    index = list(range(len(options)))
+    program, index, solved = None, list(range(len(options))), None
     if len(options) > max(MILP_MAX_BINARIES, n_layers):
         kept = _relax_and_repair(options, n_layers, budgets, sens)
         if kept is not None:
             repaired = build_problem([options[i] for i in kept], n_layers, budgets, sens)
             _solve(repaired[0], False)
             if repaired[0].status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
-                index, program = kept, "LP relaxation + repair"
+                index, program, solved = kept, "LP relaxation + repair", repaired
     options = [options[i] for i in index]
-    prob, d, z, e, totals, multi = build_problem(options, n_layers, budgets, sens)
-    _solve(prob, multi)
+    if solved is None:  # the exact program (MILP when a layer has several formats)
+        solved = build_problem(options, n_layers, budgets, sens)
+        _solve(solved[0], solved[5])
+    prob, d, z, e, totals, multi = solved
     if prob.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
         reach = reachable(options, n_layers)
         problems = []
@@ -251,14 +253,8 @@ def allocate(options: list[Option], n_layers: int, budgets: Budgets, sensitivity
         raise Infeasible("; ".join(problems), reach)
     zval = np.asarray(z.value if multi else z)
     layer_of = np.array([o.layer for o in options])
-    chosen = []
-    dens = np.zeros(n_layers)
-    for l in range(n_layers):
-        cand = np.flatnonzero(layer_of == l)
-        best = cand[int(np.argmax(zval[cand]))]
-        chosen.append(int(best))
-        o = options[best]
-        dens[l] = float(np.clip(d.value[best] / max(zval[best], 1e-9), o.d_lo, o.d_hi))
+    chosen = _best_per_layer(options, zval, n_layers)
+    dens = np.array([float(np.clip(d.value[i] / max(zval[i], 1e-9), options[i].d_lo, options[i].d_hi)) for i in chosen])
     lat = {h: float(v.value.sum() * s) for (k, h), (v, s) in totals.items() if k == "latency"}
     mem = {h: float(v.value.sum() * s) for (k, h), (v, s) in totals.items() if k == "memory"}
     chosen = [index[i] for i in chosen]  # back to the caller's option list

@@ -166,12 +166,13 @@ def simulate(names: list[str], encoded: list[Encoded], spec: HardwareSpec, batch
     fmt_names = [e.format_name for e in encoded]
     cols = np.array([e.shape[1] for e in encoded], np.float64)[tiles.layer]
     dense = np.array([f == "dense" for f in fmt_names])[tiles.layer]
+    first = np.searchsorted(tiles.layer, np.arange(len(encoded)))  # tiles are in layer order
+    bounds = np.append(first, n_tiles)
     dec = np.zeros(n_tiles)
     for li, fname in enumerate(fmt_names):
-        sel = tiles.layer == li
+        sel = slice(bounds[li], bounds[li + 1])
         dec[sel] = decode_cycles(tiles.bytes[sel], tiles.entries[sel], spec.formats[fname], batch)
     mac = mac_count(tiles.rows, cols, tiles.entries, dense, spec, batch) / spec.compute.macs_per_cycle[spec.weights.dtype]
-    first = np.searchsorted(tiles.layer, np.arange(len(encoded)))
     dec[first] += np.array([spec.formats[f].setup_cycles for f in fmt_names])
     mac[first] += spec.compute.layer_overhead_cycles
     done = _pipeline(read, dec, mac, spec.weights.staging == "dma")
