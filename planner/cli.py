@@ -68,12 +68,13 @@ def simulate(hw, density, format_name, batch, seed, trace_path, as_json):
         out.append({"totals": totals, "layers": table})
         if not as_json:
             click.echo(f"== {spec.name}: {spec.description}")
+            host = ["host_cycles"] if table["host_cycles"].any() else []  # only where a host issues the calls
             click.echo(table_text(table[["layer", "rows", "cols", "format", "density", "bytes", "read_cycles",
-                                         "decode_cycles", "compute_cycles", "stall_cycles", "cycles", "time_us",
-                                         "analytic_err"]],
+                                         "decode_cycles", "compute_cycles", *host, "stall_cycles", "cycles",
+                                         "time_us", "analytic_err"]],
                                   {"density": "{:.3f}", "read_cycles": "{:.0f}", "decode_cycles": "{:.0f}",
-                                   "compute_cycles": "{:.0f}", "stall_cycles": "{:.0f}", "cycles": "{:.0f}",
-                                   "time_us": "{:.1f}", "analytic_err": "{:+.2%}"}))
+                                   "compute_cycles": "{:.0f}", "host_cycles": "{:.0f}", "stall_cycles": "{:.0f}",
+                                   "cycles": "{:.0f}", "time_us": "{:.1f}", "analytic_err": "{:+.2%}"}))
             ok_t = "within" if result.total_s <= budget_s else "OVER"
             ok_m = "within" if result.total_bytes <= budget_b else "OVER"
             click.echo(f"total: {result.total_cycles:.0f} cycles = {result.total_s * 1e3:.3f} ms per step "
@@ -81,6 +82,47 @@ def simulate(hw, density, format_name, batch, seed, trace_path, as_json):
                        f"({ok_m} budget {format_bytes(budget_b)}); analytic model {totals['analytic_cycles'] / result.total_cycles - 1:+.2%}")
     if as_json:
         click.echo(to_json(out if len(out) > 1 else out[0]))
+
+
+@main.command()
+@click.option("--hw", "hw", required=True, type=click.Path(dir_okay=False), help="hardware spec YAML to check or fit")
+@click.option("--measured", required=True, type=click.Path(dir_okay=False),
+              help="CSV of measured calls: rows (out), cols (in), batch, format, density (or sparsity), seconds (or median_us)")
+@click.option("--fit", "fit_items", multiple=True,
+              help="spec field to fit, KEY or KEY=START, e.g. formats.csr.setup_cycles (repeatable or comma-separated)")
+@click.option("--method", type=click.Choice(["analytic", "simulate"]), default="analytic", show_default=True,
+              help="predict with the analytic model or the cycle-level simulator (random weights at each density)")
+@click.option("--cv/--no-cv", default=True, show_default=True, help="with --fit: also refit with each matrix shape held out")
+@click.option("--tolerance", type=float, default=0.20, show_default=True, help="relative error counted as a hit")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
+              help="with --fit: write the spec with the fitted values (comments kept; never over an existing file)")
+@click.option("--json", "as_json", is_flag=True, help="print JSON instead of tables")
+def calibrate(hw, measured, fit_items, method, cv, tolerance, out_path, as_json):
+    """Compare a spec's predictions with measured calls; with --fit, fit those spec fields to them first."""
+    from .calibrate_cmd import run_calibration, write_spec
+
+    if out_path and not fit_items:
+        raise click.UsageError("--out writes fitted values: give --fit KEY at least once")
+    rep = run_calibration(hw, measured, list(fit_items), method, cv, tolerance)
+    written = write_spec(rep.spec_text, out_path) if out_path else None
+    if as_json:
+        click.echo(to_json({"fields": rep.fields, "calls": rep.table, "summary": rep.summary,
+                            "cross_validation": rep.cross_validation, "written": str(written) if written else None}))
+        return
+    if not rep.fields.empty:
+        click.echo(table_text(rep.fields, {"start": "{:.4g}", "fitted": "{:.4g}"}))
+    click.echo(table_text(rep.table, {"density": "{:.3f}", "measured_us": "{:.1f}", "predicted_us": "{:.1f}",
+                                      "time_error": "{:+.1%}", "measured_speedup": "{:.3f}",
+                                      "predicted_speedup": "{:.3f}", "speedup_error": "{:+.1%}"}))
+    for label, s in (("fitted" if fit_items else "spec", rep.summary), ("held-out shapes", rep.cross_validation)):
+        if s:
+            click.echo(f"{label}: time within {s['tolerance']:.0%} for {s['time_within']}/{s['calls']} calls "
+                       f"(median error {s['time_median_error']:.1%}); speed-up over dense within {s['tolerance']:.0%} "
+                       f"for {s['speedup_within']}/{s['speedups']} (median {s['speedup_median_error']:.1%}, worst "
+                       f"{s['speedup_worst_error']:.1%}); faster/slower than dense right for "
+                       f"{s['direction_right']}/{s['speedups']}")
+    if written:
+        click.echo(f"wrote {written}")
 
 
 def _bounds(min_density, keep_dense, formats, config_path):
@@ -365,14 +407,12 @@ def whatif(more_specs, hw, latency_ms, memory_mb, sets, model, checkpoint, calib
     if not paths:
         raise click.UsageError("give specs with --hw, e.g. --hw hw_specs/*.yaml")
     points = make_points(paths, _values(latency_ms, "--latency-ms"), _values(memory_mb, "--memory-mb"), list(sets))
-    import yaml
-
-    from simulators.spec import parse_spec
+    from simulators.spec import parse_spec, read_spec_data
 
     structures = {}
     for path in paths:  # validate every spec variant up front, and learn which mask structures are needed
         load_spec(path)  # the file itself first: its own errors name it
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        _, raw = read_spec_data(path)
         for p in {pt.overrides for pt in points if pt.spec_path == path}:
             spec = parse_spec(apply_overrides(raw, p, path), path)
             for f in spec.formats:

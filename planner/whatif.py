@@ -17,7 +17,7 @@ import pandas as pd
 import yaml
 from tqdm import tqdm
 
-from simulators.spec import SpecError, parse_spec
+from simulators.spec import SpecError, parse_spec, read_spec_data, set_fields
 
 from .allocate import Infeasible
 from .layers import Layer
@@ -51,17 +51,11 @@ def parse_set(expr: str) -> tuple[str, list]:
 
 
 def apply_overrides(data: dict, overrides, source: str) -> dict:
-    data = yaml.safe_load(yaml.safe_dump(data))  # deep copy
-    for key, value in overrides:
-        node, parts = data, key.split(".")
-        for p in parts[:-1]:
-            if not isinstance(node, dict) or p not in node:
-                raise ValueError(f"--set {key}: {source} has no key {p!r} on that path")
-            node = node[p]
-        if not isinstance(node, dict) or parts[-1] not in node:
-            raise ValueError(f"--set {key}: {source} has no key {parts[-1]!r} (only existing fields can be swept)")
-        node[parts[-1]] = value
-    return data
+    """Spec data with a point's ``--set`` overrides applied (existing fields only)."""
+    try:
+        return set_fields(data, overrides, source)
+    except ValueError as e:
+        raise ValueError(f"--set {e}") from None
 
 
 def make_points(spec_paths, latencies_ms, memories_mb, sets: list[str]) -> list[Point]:
@@ -77,7 +71,7 @@ def run_point(point: Point, layers: list[Layer], cache_dir: str) -> dict:
     row = {"point": point.key, "spec_file": point.spec_path, "override": point.override_label,
            "latency_budget_ms": point.latency_ms, "memory_budget_mb": point.memory_mb}
     try:
-        raw = yaml.safe_load(Path(point.spec_path).read_text(encoding="utf-8"))
+        _, raw = read_spec_data(point.spec_path)
         spec = parse_spec(apply_overrides(raw, point.overrides, point.spec_path), point.spec_path)
         row["spec"] = spec.name
         lat_s = point.latency_ms * 1e-3 if point.latency_ms else spec.budgets.latency_s

@@ -4,6 +4,7 @@ It is the cycle-level pipeline with expected values: bytes from the format's siz
 number of bursts times the memory's streaming cost per burst (for DRAM measured once per spec by the cycle-level
 model on a sequential stream, since row misses and refresh make it data-dependent), decode and MAC cycles from the
 spec's rates.  The three stages run through the same double-buffered tile recurrence as the simulator, on equal tiles.
+A layer costs at least its host issue time, as in the simulator.
 ``tests/simulators/test_analytic.py`` checks it against :func:`simulators.engine.simulate`.
 """
 from __future__ import annotations
@@ -75,20 +76,24 @@ def layer_stages(rows: int, cols: int, density, format_name: str, spec: Hardware
     sc = stream_cost(spec)
     sections = fmt.section_bytes(rows, cols, fmt.expected_counts(rows, cols, 1.0), 8)
     n_streams = sum(1 for b in sections if b > 64)  # sections that span tiles (not a small header)
-    tiles = np.maximum(1.0, np.ceil(nbytes / spec.weights.tile_bytes))
+    # tiles hold whole rows, as the simulator cuts them: a new tile starts with the first row that starts past a
+    # tile boundary, so the layout's last bytes (last row, section padding) never open a tile of their own
+    tile_b = spec.weights.tile_bytes
+    tiles = np.floor(np.maximum(nbytes - nbytes / max(rows, 1), 0.0) / tile_b) + 1.0
     jumps = tiles * n_streams if n_streams > 1 else 0.0
     read = (np.ceil(nbytes / mem.burst_bytes) * sc.per_burst_cycles + jumps * sc.jump_cycles
             + (sc.first_cycles if first else 0.0))
     fcost = spec.formats[format_name]
-    dec = decode_cycles(nbytes, entries, fcost, batch) + fcost.setup_cycles
+    dec = decode_cycles(nbytes, entries, np.full_like(d, rows), fcost, batch) + fcost.setup_cycles
     skip = spec.compute.skips_zero_weights and format_name != "dense"
     macs = (entries if skip else np.full_like(d, rows * cols)) * batch
     comp = macs / spec.compute.macs_per_cycle[dtype] + spec.compute.layer_overhead_cycles
-    last_share = nbytes / spec.weights.tile_bytes - np.floor(nbytes / spec.weights.tile_bytes)
+    last_share = (nbytes - (tiles - 1) * tile_b) / tile_b  # the last tile's bytes, in full tiles
     return {"bytes": nbytes, "tiles": tiles, "last_tile_share": last_share, "read_cycles": read, "decode_cycles": dec, "compute_cycles": comp,
             "first_cycles": np.full_like(d, sc.first_cycles if first else 0.0),
             "setup_cycles": np.full_like(d, fcost.setup_cycles),
-            "overhead_cycles": np.full_like(d, spec.compute.layer_overhead_cycles)}
+            "overhead_cycles": np.full_like(d, spec.compute.layer_overhead_cycles),
+            "host_cycles": np.full_like(d, spec.host_cycles(format_name))}
 
 
 def _refresh(spec: HardwareSpec) -> tuple[float, float]:
@@ -107,7 +112,7 @@ def _tile_arrays(st: dict, i: int, refresh: tuple[float, float] = (0.0, 0.0)):
     n = int(st["tiles"][i])
     share_of = np.ones(n)
     last = st["last_tile_share"][i]
-    if n > 1 and 0 < last < 1:
+    if n > 1:
         share_of[-1] = last
     share_of /= share_of.sum()
     stream = st["read_cycles"][i] - st["first_cycles"][i]
@@ -135,7 +140,8 @@ def layer_cost(rows: int, cols: int, density, format_name: str, spec: HardwareSp
     st = layer_stages(rows, cols, density, format_name, spec, batch, first)
     overlap = spec.weights.staging == "dma"
     ref = _refresh(spec)
-    st["cycles"] = np.array([float(_pipeline(*_tile_arrays(st, i, ref), overlap)[-1]) for i in range(st["bytes"].size)])
+    device = np.array([float(_pipeline(*_tile_arrays(st, i, ref), overlap)[-1]) for i in range(st["bytes"].size)])
+    st["cycles"] = np.maximum(device, st["host_cycles"])
     return st
 
 
@@ -152,6 +158,7 @@ def model_cost(layers: list[tuple[int, int, float, str]], spec: HardwareSpec, ba
     r, d, c = (np.concatenate([p[k] for p in parts]) for k in range(3))
     done = _pipeline(r, d, c, spec.weights.staging == "dma")
     ends = done[np.cumsum([p[0].size for p in parts]) - 1]
-    cycles = np.diff(np.concatenate([[0.0], ends]))
+    host = np.array([st["host_cycles"][0] for st in stages])
+    cycles = np.maximum(np.diff(np.concatenate([[0.0], ends])), host)
     nbytes = np.array([st["bytes"][0] for st in stages])
-    return {"cycles": cycles, "bytes": nbytes, "total_cycles": float(ends[-1]), "total_bytes": float(nbytes.sum())}
+    return {"cycles": cycles, "bytes": nbytes, "total_cycles": float(cycles.sum()), "total_bytes": float(nbytes.sum())}

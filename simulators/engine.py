@@ -7,7 +7,10 @@ Pipeline per tile of whole rows (``weights.tile_bytes``):
    format's set-up cycles.
 3. compute: MACs for the tile (stored entries where the hardware skips zero weights, all weights otherwise).
 With DMA staging the three stages overlap through double buffering (a tile's read waits until the tile two back has
-been decoded); with direct reads they run one after the other.  All times are core cycles.
+been decoded); with direct reads they run one after the other.  A layer whose calls a host issues
+(``compute.host_issue_cycles`` plus the format's ``host_setup_cycles``) costs at least that issue time: calls issued
+back to back overlap the host's issue with the device's work, so each layer costs max(issue, device time).
+All times are core cycles.
 """
 from __future__ import annotations
 
@@ -83,18 +86,22 @@ def build_tiles(encoded: list[Encoded], tile_bytes: int, burst_bytes: int) -> Ti
                  cat(r_tile, np.int64), cat(r_addr, np.int64))
 
 
-def decode_cycles(bytes_: np.ndarray, entries: np.ndarray, fmt_cost, batch: int) -> np.ndarray:
-    """Decoder cycles for tiles of ``bytes_`` stored bytes and ``entries`` stored values at ``batch`` columns."""
+def decode_cycles(bytes_: np.ndarray, entries: np.ndarray, rows: np.ndarray, fmt_cost, batch: int) -> np.ndarray:
+    """Decoder cycles for tiles of ``bytes_`` stored bytes, ``entries`` stored values and ``rows`` matrix rows at
+    ``batch`` input columns: the slower of the byte and entry rates, plus the per-row cost.  Above batch 1 a format
+    with a batched rate does its entry and row work once per tile of ``batch_tile`` columns."""
     out = np.zeros_like(np.asarray(bytes_, np.float64))
     if fmt_cost.decode_bytes_per_cycle:
         out = np.maximum(out, bytes_ / fmt_cost.decode_bytes_per_cycle)
     rate = fmt_cost.decode_entries_per_cycle
-    work = np.asarray(entries, np.float64)
+    passes = 1
     if batch > 1 and fmt_cost.batched_decode_entries_per_cycle:
         rate = fmt_cost.batched_decode_entries_per_cycle
-        work = work * -(-batch // fmt_cost.batch_tile)
+        passes = -(-batch // fmt_cost.batch_tile)
     if rate:
-        out = np.maximum(out, work / rate)
+        out = np.maximum(out, np.asarray(entries, np.float64) * passes / rate)
+    if fmt_cost.decode_rows_per_cycle:
+        out = out + np.asarray(rows, np.float64) * passes / fmt_cost.decode_rows_per_cycle
     return out
 
 
@@ -171,7 +178,7 @@ def simulate(names: list[str], encoded: list[Encoded], spec: HardwareSpec, batch
     dec = np.zeros(n_tiles)
     for li, fname in enumerate(fmt_names):
         sel = slice(bounds[li], bounds[li + 1])
-        dec[sel] = decode_cycles(tiles.bytes[sel], tiles.entries[sel], spec.formats[fname], batch)
+        dec[sel] = decode_cycles(tiles.bytes[sel], tiles.entries[sel], tiles.rows[sel], spec.formats[fname], batch)
     mac = mac_count(tiles.rows, cols, tiles.entries, dense, spec, batch) / spec.compute.macs_per_cycle[spec.weights.dtype]
     dec[first] += np.array([spec.formats[f].setup_cycles for f in fmt_names])
     mac[first] += spec.compute.layer_overhead_cycles
@@ -182,7 +189,9 @@ def simulate(names: list[str], encoded: list[Encoded], spec: HardwareSpec, batch
     per_layer = lambda x: np.bincount(tiles.layer, weights=x, minlength=len(encoded))  # noqa: E731
     bursts = np.bincount(tiles.request_tile, minlength=n_tiles)
     compute = per_layer(mac)
-    cycles = np.diff(np.concatenate([[0.0], ends]))
+    device = np.diff(np.concatenate([[0.0], ends]))
+    host = np.array([spec.host_cycles(f) for f in fmt_names])
+    cycles = np.maximum(device, host)
     table = pd.DataFrame({
         "layer": names,
         "rows": [e.shape[0] for e in encoded],
@@ -194,6 +203,7 @@ def simulate(names: list[str], encoded: list[Encoded], spec: HardwareSpec, batch
         "read_cycles": per_layer(read),
         "decode_cycles": per_layer(dec),
         "compute_cycles": compute,
+        "host_cycles": host,
         "stall_cycles": np.maximum(cycles - compute, 0.0),
         "cycles": cycles,
     })

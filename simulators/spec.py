@@ -167,11 +167,16 @@ MemorySpec = Annotated[Union[DramSpec, FlashSpec, SramSpec], Field(discriminator
 
 
 class ComputeSpec(_Strict):
-    """The MAC array: ``macs_per_cycle`` per weight dtype; whether zero weights are skipped."""
+    """The MAC array: ``macs_per_cycle`` per weight dtype; whether zero weights are skipped; the device's fixed cost
+    per layer call (``layer_overhead_cycles``); and ``host_issue_cycles``, the time a host processor needs to issue
+    one layer call (a CPU launching GPU kernels).  Issue is asynchronous: back-to-back calls overlap the host's issue
+    of one with the device's work on another, so a layer costs at least its issue time (host-bound when its device
+    work is shorter)."""
 
     macs_per_cycle: dict[str, PositiveRate]
     skips_zero_weights: bool = False
     layer_overhead_cycles: Annotated[float, Field(ge=0, le=1e9)] = 0.0
+    host_issue_cycles: Annotated[float, Field(ge=0, le=1e10)] = 0.0
 
     @model_validator(mode="after")
     def _dtypes(self):
@@ -200,14 +205,18 @@ class WeightsSpec(_Strict):
 
 
 class FormatCostSpec(_Strict):
-    """A format the hardware decodes: decoder rates (stored bytes or entries per core cycle; omitted = unlimited),
-    per-layer set-up cycles, and the format's own parameters (index widths, block shape, N and M)."""
+    """A format the hardware decodes: decoder rates (stored bytes, entries or matrix rows per core cycle; omitted =
+    unlimited), per-layer set-up cycles on the device (``setup_cycles``, serial with the layer's work) and on the
+    host (``host_setup_cycles``, added to the host's issue time of a layer in this format), and the format's own
+    parameters (index widths, block shape, N and M)."""
 
     decode_bytes_per_cycle: PositiveRate | None = None
     decode_entries_per_cycle: PositiveRate | None = None
+    decode_rows_per_cycle: PositiveRate | None = None
     batched_decode_entries_per_cycle: PositiveRate | None = None
     batch_tile: Count = 1
     setup_cycles: Annotated[float, Field(ge=0, le=1e10)] = 0.0
+    host_setup_cycles: Annotated[float, Field(ge=0, le=1e10)] = 0.0
     params: dict[str, int] = Field(default_factory=dict)
 
 
@@ -262,6 +271,16 @@ class HardwareSpec(_Strict):
             return None
         return next(m for m in self.memories.values() if m.kind == "sram")
 
+    def host_cycles(self, format_name: str) -> float:
+        """Host time to issue one layer call in ``format_name`` (core cycles); 0 where no host issues calls."""
+        return self.compute.host_issue_cycles + self.formats[format_name].host_setup_cycles
+
+    def without_host(self) -> "HardwareSpec":
+        """This spec with no host issue costs: the device's own time for every layer."""
+        formats = {k: v.model_copy(update={"host_setup_cycles": 0.0}) for k, v in self.formats.items()}
+        return self.model_copy(update={"compute": self.compute.model_copy(update={"host_issue_cycles": 0.0}),
+                                       "formats": formats})
+
     def format(self, name: str):
         """The :class:`~simulators.formats.Format` object for ``name`` with this spec's parameters."""
         if name not in self.formats:
@@ -307,8 +326,9 @@ def parse_spec(data: object, source: str = "<spec>") -> HardwareSpec:
         raise SpecError(f"{source}: invalid hardware spec\n" + "\n".join(lines)) from None
 
 
-def load_spec(path: str | Path) -> HardwareSpec:
-    """Read, parse and validate a spec file; every failure is a :class:`SpecError` naming the file."""
+def read_spec_data(path: str | Path) -> tuple[bytes, object]:
+    """The raw bytes and parsed YAML of a spec file, with the file-level checks (size, UTF-8, no aliases); every
+    failure is a :class:`SpecError` naming the file.  The data is not validated as a spec yet."""
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -326,5 +346,27 @@ def load_spec(path: str | Path) -> HardwareSpec:
         raise SpecError(f"{path}: not valid YAML: {e}") from None
     except RecursionError:
         raise SpecError(f"{path}: YAML nested too deeply") from None
+    return raw, data
+
+
+def load_spec(path: str | Path) -> HardwareSpec:
+    """Read, parse and validate a spec file; every failure is a :class:`SpecError` naming the file."""
+    raw, data = read_spec_data(path)
     spec = parse_spec(data, str(path))
     return spec.model_copy(update={"source_hash": hashlib.sha256(raw).hexdigest()[:16]})
+
+
+def set_fields(data: dict, values, source: str, create: bool = False) -> dict:
+    """A deep copy of spec data with ``(dotted key, value)`` pairs set (``memories.dram.bus_width_bytes``).  The
+    path must exist; with ``create`` only its last key may be new (validation then rejects a key the schema lacks)."""
+    data = yaml.safe_load(yaml.safe_dump(data))  # deep copy
+    for key, value in values:
+        node, parts = data, key.split(".")
+        for p in parts[:-1]:
+            if not isinstance(node, dict) or p not in node:
+                raise ValueError(f"{key}: {source} has no key {p!r} on that path")
+            node = node[p]
+        if not isinstance(node, dict) or (parts[-1] not in node and not create):
+            raise ValueError(f"{key}: {source} has no key {parts[-1]!r} (only existing fields can be set)")
+        node[parts[-1]] = value
+    return data

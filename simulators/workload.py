@@ -40,7 +40,7 @@ def random_weights(rows: int, cols: int, density: float, fmt, dtype: str = "int8
     rng = rng or np.random.default_rng(0)
     vt = value_type(dtype)
     if vt.is_float:
-        w = rng.standard_normal((rows, cols)).astype(vt.numpy_dtype)
+        w = rng.standard_normal((rows, cols), dtype=np.float32).astype(vt.numpy_dtype)
         w[w == 0] = 1
     else:
         hi = (1 << (vt.bits - 1)) - 1
@@ -50,7 +50,7 @@ def random_weights(rows: int, cols: int, density: float, fmt, dtype: str = "int8
     if fmt.name == "bsr":
         br, bc = fmt.params["block_rows"], fmt.params["block_cols"]
         mb, nb = fmt.grid(rows, cols)
-        blocks = rng.random((mb, nb)) < density
+        blocks = rng.random((mb, nb), dtype=np.float32) < density
         mask = np.kron(blocks, np.ones((br, bc), bool))[:rows, :cols]
     elif fmt.name == "nm":
         n, m = fmt.params["n"], fmt.params["m"]
@@ -60,5 +60,5 @@ def random_weights(rows: int, cols: int, density: float, fmt, dtype: str = "int8
         mask[..., :keep_per_group] = True
         mask = rng.permuted(mask, axis=2).reshape(rows, g * m)[:, :cols]
     else:
-        mask = rng.random((rows, cols)) < density
+        mask = rng.random((rows, cols), dtype=np.float32) < density
     return np.where(mask, w, 0).astype(vt.numpy_dtype)

@@ -15,7 +15,7 @@ CASES = [(p, f) for p in SPECS for f in load_spec(p).formats]
 
 @pytest.mark.parametrize("spec_path,fmt_name", CASES, ids=[f"{p.stem}-{f}" for p, f in CASES])
 def test_analytic_within_3_percent(spec_path, fmt_name):
-    spec = load_spec(spec_path)
+    spec = load_spec(spec_path).without_host()  # the device pipeline; host issue is a max on top (test_engine)
     fmt = spec.format(fmt_name)
     rng = np.random.default_rng(1)
     for density in (0.5, 0.15):

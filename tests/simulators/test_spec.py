@@ -55,6 +55,9 @@ BAD = [
     ("dangling memory", lambda d: d["weights"].__setitem__("memory", "hbm"), r"weights\.memory names 'hbm'"),
     ("bad format param", lambda d: d["formats"]["nm"].__setitem__("params", {"n": 4, "m": 4}), r"formats\.nm\.params"),
     ("unknown dtype", lambda d: d["weights"].__setitem__("dtype", "int3"), r"dtype 'int3' unknown"),
+    ("negative host issue", lambda d: d["compute"].__setitem__("host_issue_cycles", -5), r"compute\.host_issue_cycles: .*greater than or equal to 0"),
+    ("zero row rate", lambda d: d["formats"]["csr"].__setitem__("decode_rows_per_cycle", 0), r"formats\.csr\.decode_rows_per_cycle"),
+    ("host setup as text", lambda d: d["formats"]["csr"].__setitem__("host_setup_cycles", "lots"), r"formats\.csr\.host_setup_cycles"),
 ]
 
 
@@ -76,7 +79,7 @@ def test_hostile_files(tmp_path):
         "list.yaml": ("- 1\n- 2\n", "expected a mapping"),
         "broken.yaml": ("a: [1, 2\n", "not valid YAML"),
         "huge.yaml": ("# " + "x" * 300_000, "must be under"),
-        "deep.yaml": ("a: " + "[" * 5000 + "]" * 5000, ""),
+        "deep.yaml": ("a: " + "[" * 5000 + "]" * 5000, "nested too deeply|not valid YAML"),
     }
     for name, (text, pattern) in cases.items():
         with pytest.raises(SpecError, match=pattern):
