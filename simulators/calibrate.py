@@ -46,6 +46,9 @@ def parse_fit_fields(items, data: dict) -> dict[str, float]:
         if not key:
             raise ValueError(f"--fit expects KEY or KEY=START (e.g. formats.csr.setup_cycles), got {item!r}")
         raw = yaml.safe_load(value) if sep else _lookup(data, key)
+        if isinstance(raw, str):
+            raise ValueError(f"--fit {key}: the spec holds {raw!r}, a quantity with a unit; calibrate fits fields "
+                             f"that are plain numbers (cycles, rates per cycle)")
         if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not np.isfinite(raw) or raw <= 0:
             raise ValueError(f"--fit {key}: needs a positive number to start from (the spec holds {raw!r}); "
                              f"give one as {key}=START")

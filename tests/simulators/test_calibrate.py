@@ -115,6 +115,8 @@ def test_fit_fields_need_a_positive_start():
     with pytest.raises(ValueError, match="needs a positive number"):
         parse_fit_fields(["compute.layer_overhead_cycles"], GPU)  # 0 in gpu.yaml
     assert parse_fit_fields(["compute.layer_overhead_cycles=5"], GPU) == {"compute.layer_overhead_cycles": 5.0}
+    with pytest.raises(ValueError, match="a quantity with a unit"):
+        parse_fit_fields(["memories.hbm3.controller_latency"], GPU)
     with pytest.raises(ValueError, match="unknown key"):
         fit_spec(GPU, "gpu", _synthetic(), {"compute.host_isue_cycles": 5.0})
 
