@@ -9,7 +9,7 @@ import yaml
 
 from simulators.calibrate import cross_validate, fit_spec, parse_fit_fields, rewrite_spec_text, summary
 from simulators.measurements import predict_seconds, read_measurements, with_speedups
-from simulators.spec import load_spec, parse_spec, read_spec_data
+from simulators.spec import parse_spec, read_spec_data
 
 COLUMNS = ["rows", "cols", "batch", "format", "density", "measured_us", "predicted_us", "time_error",
            "measured_speedup", "predicted_speedup", "speedup_error"]
@@ -34,8 +34,8 @@ def run_calibration(spec_path: str, measured_path: str, fit_items: list[str], me
                     cv: bool = True, tolerance: float = 0.20) -> CalibrationReport:
     """Predict every measured call with the spec (``method``: analytic or the cycle-level simulator); with
     ``fit_items`` (``KEY`` or ``KEY=START``) first fit those fields, and cross-validate by matrix shape."""
-    spec = load_spec(spec_path)  # the file's own errors first
     raw, data = read_spec_data(spec_path)
+    spec = parse_spec(data, spec_path)
     measured = read_measurements(measured_path)
     fields = pd.DataFrame(columns=["field", "start", "fitted"])
     cv_summary, text = None, None

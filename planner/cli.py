@@ -411,8 +411,8 @@ def whatif(more_specs, hw, latency_ms, memory_mb, sets, model, checkpoint, calib
 
     structures = {}
     for path in paths:  # validate every spec variant up front, and learn which mask structures are needed
-        load_spec(path)  # the file itself first: its own errors name it
         _, raw = read_spec_data(path)
+        parse_spec(raw, path)  # the file itself first: its own errors name it
         for p in {pt.overrides for pt in points if pt.spec_path == path}:
             spec = parse_spec(apply_overrides(raw, p, path), path)
             for f in spec.formats:

@@ -28,13 +28,11 @@ SEARCH_FACTOR = 100.0  # each field is searched within this factor of its start 
 
 @dataclass
 class Calibration:
-    """Fitted ``values`` (dotted key -> number) from ``start``, the fitted spec, and the per-call table."""
+    """Fitted ``values`` (dotted key -> number), the fitted spec, and the per-call table it predicts."""
 
-    start: dict[str, float]
     values: dict[str, float]
     spec: HardwareSpec
     table: pd.DataFrame
-    cost: float
 
 
 def parse_fit_fields(items, data: dict) -> dict[str, float]:
@@ -90,8 +88,7 @@ def fit_spec(data: dict, source: str, measured: pd.DataFrame, start: dict[str, f
                         max_nfev=max_evaluations, diff_step=1e-3)
     values = {k: _round(v) for k, v in zip(keys, np.exp(res.x))}
     spec = _spec_with(data, source, values)
-    return Calibration(dict(start), values, spec, with_speedups(measured, predict_seconds(spec, measured)),
-                       float(res.cost))
+    return Calibration(values, spec, with_speedups(measured, predict_seconds(spec, measured)))
 
 
 def cross_validate(data: dict, source: str, measured: pd.DataFrame, start: dict[str, float],
