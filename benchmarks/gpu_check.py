@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from simulators.calibrate import cross_validate, parse_fit_fields, summary
+from simulators.calibrate import cross_validate, parse_fit_fields, report_table, summary, summary_line
 from simulators.measurements import predict_seconds, read_measurements, with_speedups
-from simulators.spec import load_spec, read_spec_data
+from simulators.spec import parse_spec, read_spec_data
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,24 +42,15 @@ def main(argv=None):
     ap.add_argument("--measured", default=str(shared if shared.exists() else copy))
     ap.add_argument("--spec", default=str(ROOT / "hw_specs" / "gpu.yaml"))
     args = ap.parse_args(argv)
-    spec = load_spec(args.spec)
+    _, data = read_spec_data(args.spec)
+    spec = parse_spec(data, args.spec)
     measured = read_measurements(args.measured)
     df = with_speedups(measured, predict_seconds(spec, measured, "simulate"))
-    shown = df.assign(measured_us=df.seconds * 1e6, predicted_us=df.predicted_s * 1e6)[
-        ["rows", "cols", "batch", "format", "density", "measured_us", "predicted_us", "time_error",
-         "measured_speedup", "predicted_speedup", "speedup_error"]]
-    lines = [shown.to_string(index=False, float_format="{:.3f}".format), ""]
-
-    def line(label, s):
-        return (f"{label}: time within 20% for {s['time_within']}/{s['calls']} calls (median error "
-                f"{s['time_median_error']:.1%}); speed-up within 20% for {s['speedup_within']}/{s['speedups']} "
-                f"sparse calls (median {s['speedup_median_error']:.1%}, worst {s['speedup_worst_error']:.1%}); "
-                f"slower/faster than dense right for {s['direction_right']}/{s['speedups']}")
-
-    lines.append(line("cycle-level simulator, gpu.yaml", summary(df)))
-    _, data = read_spec_data(args.spec)
+    lines = [report_table(df).to_string(index=False, float_format="{:.3f}".format), ""]
+    lines.append(summary_line("cycle-level simulator, gpu.yaml", summary(df)))
     cv = cross_validate(data, args.spec, measured, parse_fit_fields(FITTED, data))
-    lines.append(line(f"analytic, the {len(FITTED)} fitted fields refitted with each shape held out", summary(cv)))
+    lines.append(summary_line(f"analytic, the {len(FITTED)} fitted fields refitted with each shape held out",
+                              summary(cv)))
     spread = identical_work_spread(measured)
     lines.append(f"the reference's own spread between batch 8 and 16 (identical work): median {spread.median():.1%}, "
                  f"max {spread.max():.1%} over {len(spread)} pairs; over 20% in {int((spread > 0.2).sum())}")

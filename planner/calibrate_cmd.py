@@ -7,13 +7,10 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from simulators.calibrate import cross_validate, fit_spec, parse_fit_fields, rewrite_spec_text, summary
+from simulators.calibrate import (cross_validate, fit_spec, parse_fit_fields, report_table, rewrite_spec_text,
+                                  summary)
 from simulators.measurements import predict_seconds, read_measurements, with_speedups
 from simulators.spec import parse_spec, read_spec_data
-
-COLUMNS = ["rows", "cols", "batch", "format", "density", "measured_us", "predicted_us", "time_error",
-           "measured_speedup", "predicted_speedup", "speedup_error"]
-
 
 @dataclass
 class CalibrationReport:
@@ -26,10 +23,6 @@ class CalibrationReport:
     spec_text: str | None  # the spec file's text with the fitted values, when fields were fitted
 
 
-def _shown(df: pd.DataFrame) -> pd.DataFrame:
-    return df.assign(measured_us=df.seconds * 1e6, predicted_us=df.predicted_s * 1e6)[COLUMNS]
-
-
 def run_calibration(spec_path: str, measured_path: str, fit_items: list[str], method: str = "analytic",
                     cv: bool = True, tolerance: float = 0.20) -> CalibrationReport:
     """Predict every measured call with the spec (``method``: analytic or the cycle-level simulator); with
@@ -38,11 +31,12 @@ def run_calibration(spec_path: str, measured_path: str, fit_items: list[str], me
     spec = parse_spec(data, spec_path)
     measured = read_measurements(measured_path)
     fields = pd.DataFrame(columns=["field", "start", "fitted"])
-    cv_summary, text = None, None
+    cv_summary, text, table = None, None, None
     if fit_items:
         start = parse_fit_fields([f for item in fit_items for f in item.split(",") if f.strip()], data)
         cal = fit_spec(data, spec_path, measured, start)
         spec = cal.spec
+        table = cal.table if method == "analytic" else None  # already predicted by the fit
         fields = pd.DataFrame({"field": list(start), "start": list(start.values()), "fitted": list(cal.values.values())})
         if cv and measured.groupby(["rows", "cols"]).ngroups >= 2:
             cv_summary = summary(cross_validate(data, spec_path, measured, start), tolerance)
@@ -50,8 +44,9 @@ def run_calibration(spec_path: str, measured_path: str, fit_items: list[str], me
         if parse_spec(yaml.safe_load(text), spec_path) != cal.spec:  # what is written must be what was fitted
             raise ValueError(f"{spec_path}: could not write the fitted values into the spec text; set them by hand: "
                              + ", ".join(f"{k}: {v}" for k, v in cal.values.items()))
-    table = with_speedups(measured, predict_seconds(spec, measured, method))
-    return CalibrationReport(fields, _shown(table), summary(table, tolerance), cv_summary, text)
+    if table is None:
+        table = with_speedups(measured, predict_seconds(spec, measured, method))
+    return CalibrationReport(fields, report_table(table), summary(table, tolerance), cv_summary, text)
 
 
 def write_spec(text: str, out: str | Path) -> Path:

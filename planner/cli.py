@@ -99,6 +99,8 @@ def simulate(hw, density, format_name, batch, seed, trace_path, as_json):
 @click.option("--json", "as_json", is_flag=True, help="print JSON instead of tables")
 def calibrate(hw, measured, fit_items, method, cv, tolerance, out_path, as_json):
     """Compare a spec's predictions with measured calls; with --fit, fit those spec fields to them first."""
+    from simulators.calibrate import summary_line
+
     from .calibrate_cmd import run_calibration, write_spec
 
     if out_path and not fit_items:
@@ -116,11 +118,7 @@ def calibrate(hw, measured, fit_items, method, cv, tolerance, out_path, as_json)
                                       "predicted_speedup": "{:.3f}", "speedup_error": "{:+.1%}"}))
     for label, s in (("fitted" if fit_items else "spec", rep.summary), ("held-out shapes", rep.cross_validation)):
         if s:
-            click.echo(f"{label}: time within {s['tolerance']:.0%} for {s['time_within']}/{s['calls']} calls "
-                       f"(median error {s['time_median_error']:.1%}); speed-up over dense within {s['tolerance']:.0%} "
-                       f"for {s['speedup_within']}/{s['speedups']} (median {s['speedup_median_error']:.1%}, worst "
-                       f"{s['speedup_worst_error']:.1%}); faster/slower than dense right for "
-                       f"{s['direction_right']}/{s['speedups']}")
+            click.echo(summary_line(label, s))
     if written:
         click.echo(f"wrote {written}")
 

@@ -121,6 +121,24 @@ def summary(df: pd.DataFrame, tolerance: float = 0.20) -> dict:
     }
 
 
+REPORT_COLUMNS = ["rows", "cols", "batch", "format", "density", "measured_us", "predicted_us", "time_error",
+                  "measured_speedup", "predicted_speedup", "speedup_error"]
+
+
+def report_table(df: pd.DataFrame) -> pd.DataFrame:
+    """The per-call columns a person reads (see :func:`~simulators.measurements.with_speedups`), times in us."""
+    return df.assign(measured_us=df.seconds * 1e6, predicted_us=df.predicted_s * 1e6)[REPORT_COLUMNS]
+
+
+def summary_line(label: str, s: dict) -> str:
+    """One sentence of a :func:`summary`."""
+    tol = f"{s['tolerance']:.0%}"
+    return (f"{label}: time within {tol} for {s['time_within']}/{s['calls']} calls (median error "
+            f"{s['time_median_error']:.1%}); speed-up over dense within {tol} for {s['speedup_within']}/"
+            f"{s['speedups']} (median {s['speedup_median_error']:.1%}, worst {s['speedup_worst_error']:.1%}); "
+            f"faster/slower than dense right for {s['direction_right']}/{s['speedups']}")
+
+
 def _round(x: float, digits: int = 4) -> float:
     return float(f"{x:.{digits}g}")
 
